@@ -1,0 +1,189 @@
+"""People and the parties they act for: users, aid organizations, communities, memberships.
+
+Rights on an organization or community are django-guardian object permissions held by one
+group per organization role and one group per community, so a membership change is a group
+change and never a permission edit.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+APPROVERS_GROUP = "approvers"
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_approver(self) -> bool:
+        return self.is_superuser or any(g.name == APPROVERS_GROUP for g in self.groups.all())
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        SOCIAL_ORGANIZATION = "social_organization", _("Social organization")
+        FOUNDATION = "foundation", _("Foundation")
+        VOLUNTEER_TEAM = "volunteer_team", _("Volunteer team")
+        SOCIAL_WORK_AGENCY = "social_work_agency", _("Social work agency")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=40, choices=Kind.choices)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    contact_name = models.CharField(_("contact person"), max_length=100)
+    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_email = models.EmailField(_("contact email"))
+    address = models.CharField(_("address"), max_length=300)
+    service_area = models.CharField(_("service area"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+        permissions = [
+            ("manage_organization_members", _("Can manage the organization's members")),
+            ("sign_for_organization", _("Can sign agreements for the organization")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationMembership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        STAFF = "staff", _("Staff")
+        SIGNER = "signer", _("Signer")
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="organization_memberships",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization membership")
+        verbose_name_plural = _("organization memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "role"], name="unique_organization_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+
+class OrganizationRoleGroup(models.Model):
+    """The auth group that carries one role's object permissions on one organization."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="role_groups"
+    )
+    role = models.CharField(max_length=20, choices=OrganizationMembership.Role.choices)
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "role"], name="unique_role_group")
+        ]
+
+    def __str__(self) -> str:
+        return self.group.name
+
+
+class Community(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    district = models.CharField(_("district"), max_length=200)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    managers_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["name"]
+        permissions = [("manage_community", _("Can act for the community"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityMembership(models.Model):
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="managers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="community_memberships",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("community manager")
+        verbose_name_plural = _("community managers")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "user"], name="unique_community_manager")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.community}"
+
+
+class Notification(models.Model):
+    """An in-app notification; email copies are sent by a Celery task."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,165 @@
+"""Writes to accounts: parties, memberships and the groups that carry their rights."""
+
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone, translation
+from guardian.shortcuts import assign_perm
+
+import audit.services as audit
+
+from .models import (
+    Community,
+    CommunityMembership,
+    Notification,
+    Organization,
+    OrganizationMembership,
+    OrganizationRoleGroup,
+    User,
+)
+from .tasks import send_notification_email
+
+Role = OrganizationMembership.Role
+
+# The object permissions each organization role holds on its organization.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.ADMIN: (
+        "accounts.view_organization",
+        "accounts.change_organization",
+        "accounts.manage_organization_members",
+    ),
+    Role.STAFF: ("accounts.view_organization",),
+    Role.SIGNER: ("accounts.view_organization", "accounts.sign_for_organization"),
+}
+COMMUNITY_MANAGER_PERMISSIONS = (
+    "accounts.view_community",
+    "accounts.change_community",
+    "accounts.manage_community",
+)
+
+
+@transaction.atomic
+def organization_create(*, actor: User | None, **fields: Any) -> Organization:
+    """Create an organization with one group per role holding that role's object permissions."""
+    organization = Organization.objects.create(**fields)
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.create(name=f"organization-{organization.pk}-{role}")
+        OrganizationRoleGroup.objects.create(organization=organization, role=role, group=group)
+        for perm in perms:
+            assign_perm(perm, group, organization)
+    audit.record(
+        action="organization.created",
+        actor=actor,
+        target=organization,
+        to_state=organization.status,
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_member_add(
+    *, organization: Organization, user: User, role: str, actor: User | None
+) -> OrganizationMembership:
+    membership, created = OrganizationMembership.objects.get_or_create(
+        organization=organization, user=user, role=role
+    )
+    group = OrganizationRoleGroup.objects.get(organization=organization, role=role).group
+    user.groups.add(group)
+    if created:
+        audit.record(
+            action="organization.member_added",
+            actor=actor,
+            target=organization,
+            payload={"user_id": user.pk, "username": user.username, "role": role},
+        )
+    return membership
+
+
+@transaction.atomic
+def organization_member_remove(
+    *, organization: Organization, user: User, role: str, actor: User | None
+) -> None:
+    deleted, _ = OrganizationMembership.objects.filter(
+        organization=organization, user=user, role=role
+    ).delete()
+    group = OrganizationRoleGroup.objects.get(organization=organization, role=role).group
+    user.groups.remove(group)
+    if deleted:
+        audit.record(
+            action="organization.member_removed",
+            actor=actor,
+            target=organization,
+            payload={"user_id": user.pk, "username": user.username, "role": role},
+        )
+
+
+@transaction.atomic
+def community_create(*, actor: User | None, **fields: Any) -> Community:
+    community = Community.objects.create(**fields)
+    group = Group.objects.create(name=f"community-{community.pk}-managers")
+    community.managers_group = group
+    community.save(update_fields=["managers_group"])
+    for perm in COMMUNITY_MANAGER_PERMISSIONS:
+        assign_perm(perm, group, community)
+    audit.record(action="community.created", actor=actor, target=community)
+    return community
+
+
+@transaction.atomic
+def community_manager_add(
+    *, community: Community, user: User, actor: User | None
+) -> CommunityMembership:
+    membership, created = CommunityMembership.objects.get_or_create(community=community, user=user)
+    user.groups.add(community.managers_group)
+    if created:
+        audit.record(
+            action="community.manager_added",
+            actor=actor,
+            target=community,
+            payload={"user_id": user.pk, "username": user.username},
+        )
+    return membership
+
+
+def notify(
+    *,
+    recipient: User,
+    subject: Any,
+    body: Any,
+    params: dict[str, Any] | None = None,
+    url: str = "",
+) -> Notification:
+    """Notify one person in the app and by email (sent after commit).
+
+    `subject` and `body` are lazy translations formatted with `params` in the recipient's
+    preferred language, not the language of whoever triggered the notification.
+    """
+    params = params or {}
+    with translation.override(recipient.preferred_language):
+        notification = Notification.objects.create(
+            recipient=recipient,
+            subject=(str(subject) % params)[:200],
+            body=str(body) % params,
+            url=url,
+        )
+    if recipient.email:
+        send_notification_email.delay_on_commit(notification.pk)
+    return notification
+
+
+@transaction.atomic
+def notification_mark_read(*, notification_id: int, user: User) -> Notification:
+    notification = Notification.objects.select_for_update().get(pk=notification_id, recipient=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def user_sign_up(*, form: Any) -> User:
+    """Create an account from a validated sign-up form."""
+    user = form.save()
+    audit.record(action="auth.signed_up", actor=user, target=user)
+    return user

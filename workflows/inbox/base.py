@@ -1,0 +1,64 @@
+"""What every Accord flow shares: a real lock, and the hooks the unified inbox needs.
+
+A process app subclasses `AccordFlow` and `TaskNode`; it never talks to the inbox otherwise.
+"""
+
+from typing import Any
+
+from django.db.models import Q
+from django.urls import path
+from viewflow.workflow import flow
+from viewflow.workflow.lock import SelectForUpdateLock
+
+
+class AccordFlow(flow.Flow):
+    """Base for every business-process flow.
+
+    Subclasses set `process_class` and `subject_relation` (the select_related path from a Task to
+    the domain object, e.g. ``"process__onboardingprocess__application"``), and implement
+    `subject_of` and `claimable_q`.
+    """
+
+    # Without a lock two concurrent completions of one task both succeed and duplicate the
+    # following nodes; wait for the lock instead of failing fast.
+    lock_impl = SelectForUpdateLock(nowait=False)
+    subject_relation: str = ""
+
+    def subject_of(self, process: Any) -> Any:
+        """The domain object a process is about (shown in the inbox, linked from it)."""
+        raise NotImplementedError
+
+    def claimable_q(self, user: Any) -> Q:
+        """Which unassigned tasks of this flow `user` may claim, as a filter on Task."""
+        raise NotImplementedError
+
+
+class TaskNode(flow.View):
+    """A human task whose rights come from the process app's policy functions.
+
+    `policy(task, user)` decides both who may claim the task and who may execute it; an
+    assigned task can only be executed by its owner. The execute URL keeps viewflow's name and
+    shape but routes to the process app's own view, which completes the task through
+    `workflows.inbox.services.task_complete` under the flow lock.
+    """
+
+    def __init__(self, view: Any, *, policy: Any, **kwargs: Any) -> None:
+        super().__init__(view, **kwargs)
+        self._policy = policy
+
+    def can_assign(self, user: Any, task: Any) -> bool:
+        return (
+            task.owner_id is None
+            and user is not None
+            and user.is_authenticated
+            and self._policy(task, user)
+        )
+
+    def can_execute(self, user: Any, task: Any) -> bool:
+        return task.owner_id == getattr(user, "pk", None) and self._policy(task, user)
+
+    @property
+    def view_path(self) -> Any:
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", self.view, name="execute"
+        )

@@ -1,0 +1,73 @@
+"""The three task lists of the unified inbox, scoped to what the user may act on.
+
+Every list is one query whatever its length: each registered flow contributes a
+`select_related` path to its domain object and a filter for the tasks its users may claim.
+"""
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from accounts.models import User
+
+from .registry import registered_flows
+
+HUMAN_TASK_TYPES = ("HUMAN",)
+
+
+def _base(flows: list[Any]) -> QuerySet[Task]:
+    related = ["process", "owner"] + [f.subject_relation for f in flows if f.subject_relation]
+    return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
+
+
+def _flow_q(flow_class: Any) -> Q:
+    return Q(process__flow_class=flow_class)
+
+
+def task_list_mine(*, user: User) -> QuerySet[Task]:
+    """Tasks assigned to the user and waiting for them."""
+    flows = registered_flows()
+    return (
+        _base(flows)
+        .filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+        .order_by("created", "pk")
+    )
+
+
+def task_list_available(*, user: User) -> QuerySet[Task]:
+    """Unassigned tasks the user may claim."""
+    flows = registered_flows()
+    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in flows]
+    if not claimable:
+        return Task.objects.none()
+    return (
+        _base(flows)
+        .filter(status=STATUS.NEW, owner__isnull=True)
+        .filter(reduce(or_, claimable))
+        .order_by("created", "pk")
+    )
+
+
+def task_list_done(*, user: User) -> QuerySet[Task]:
+    """Tasks the user completed, newest first."""
+    flows = registered_flows()
+    return _base(flows).filter(owner=user, status=STATUS.DONE).order_by("-finished", "-pk")
+
+
+def task_subject(task: Task) -> Any:
+    return task.flow_task.flow_class.instance.subject_of(task.process)
+
+
+def task_get_for_user(*, task_id: int, user: User) -> Task:
+    """A task the user holds or may claim; 404 for missing and for "not yours" alike."""
+    task = task_list_mine(user=user).filter(pk=task_id).first() or (
+        task_list_available(user=user).filter(pk=task_id).first()
+    )
+    if task is None:
+        raise Http404
+    return task

@@ -1,0 +1,24 @@
+"""Task creation is audited for every flow (assignment and completion are audited by services)."""
+
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from viewflow.workflow.models import Task
+
+import audit.services as audit
+
+
+@receiver(post_save, sender=Task, dispatch_uid="audit_task_created")
+def _task_created(sender: Any, instance: Task, created: bool, **kwargs: Any) -> None:
+    if created and instance.flow_task_type == "HUMAN":
+        audit.record(
+            action="task.created",
+            actor=None,
+            target=instance.process.coerced,
+            payload={
+                "task_id": instance.pk,
+                "task": instance.flow_task.name,
+                "owner_id": instance.owner_id,
+            },
+        )

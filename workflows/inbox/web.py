@@ -1,0 +1,68 @@
+"""Turning the errors of a service call into a message a person can act on."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
+from viewflow.workflow.exceptions import FlowLockFailed
+
+import audit.services as audit
+
+from .services import TaskUnavailable
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [str(m) for errors in error.message_dict.values() for m in errors]
+    return [str(m) for m in error.messages]
+
+
+def run_service(
+    request: HttpRequest,
+    call: Callable[[], Any],
+    *,
+    success: Any = None,
+    form: Any = None,
+) -> tuple[bool, Any]:
+    """Call a service; on a refusal, show why and return (False, None). Nothing is lost: the
+    service's transaction was rolled back and the caller re-displays what the user entered.
+
+    Validation errors go onto `form` when one is given so that they stand by their field.
+    """
+    try:
+        result = call()
+    except ValidationError as error:
+        if form is not None and hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            for message in validation_messages(error):
+                messages.error(request, message)
+        return False, None
+    except PermissionDenied:
+        audit.record(action="permission.denied", payload={"path": request.path}, request=request)
+        messages.error(request, _("You are not allowed to do this."))
+        return False, None
+    except TaskUnavailable as error:
+        messages.warning(request, str(error.message))
+        return False, None
+    except (TransitionNotAllowed, FlowTransitionNotAllowed, ConcurrentTransition):
+        messages.warning(
+            request,
+            _(
+                "This was not done: the item changed state in the meantime. "
+                "Its current state is shown."
+            ),
+        )
+        return False, None
+    except FlowLockFailed:
+        messages.warning(request, _("Someone else is working on this right now; try again."))
+        return False, None
+    if success:
+        messages.success(request, success)
+    return True, result

@@ -1,0 +1,78 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_credit_code
+from documents.uploads import validate_upload
+
+from .models import OrganizationApplication
+
+
+class ApplicationForm(forms.ModelForm):
+    certificate = forms.FileField(
+        label=_("Registration certificate"),
+        required=False,
+        help_text=_("PDF, PNG or JPEG, at most 10 MB."),
+    )
+
+    class Meta:
+        model = OrganizationApplication
+        fields = [
+            "name",
+            "kind",
+            "credit_code",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "address",
+            "service_area",
+        ]
+        help_texts = {
+            "credit_code": _("18 characters, as printed on the registration certificate.")
+        }
+
+    def clean_credit_code(self) -> str:
+        code = self.cleaned_data["credit_code"].strip().upper()
+        validate_credit_code(code)
+        return code
+
+    def clean_certificate(self):
+        upload = self.cleaned_data.get("certificate")
+        if upload:
+            validate_upload(upload)
+        return upload
+
+
+class DecisionForm(forms.Form):
+    class Decision:
+        APPROVE = "approve"
+        REQUEST_CHANGES = "request_changes"
+        REJECT = "reject"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Decision.APPROVE, _("Approve")),
+            (Decision.REQUEST_CHANGES, _("Request changes")),
+            (Decision.REJECT, _("Reject")),
+        ],
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Required when you reject or request changes; the applicant sees it."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (
+            data.get("decision") in {self.Decision.REJECT, self.Decision.REQUEST_CHANGES}
+            and not (data.get("comment") or "").strip()
+        ):
+            self.add_error("comment", _("Give the applicant a reason."))
+        return data
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
