@@ -6,7 +6,7 @@ A process app subclasses `AccordFlow` and `TaskNode`; it never talks to the inbo
 from typing import Any
 
 from django.db.models import Q
-from django.urls import path
+from django.urls import include, path
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
@@ -23,6 +23,30 @@ class AccordFlow(flow.Flow):
     # following nodes; wait for the lock instead of failing fast.
     lock_impl = SelectForUpdateLock(nowait=False)
     subject_relation: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # viewflow names a flow's URL app after its class ("onboarding"), which would shadow the
+        # process app's own URL namespace inside task pages.
+        cls.app_name = f"{cls.app_name}_flow"
+
+    def _get_urls(self) -> list[Any]:
+        """Mount only the execute view of each human task.
+
+        viewflow's other node pages (index, detail, assign, unassign, cancel, undo, revive) and
+        its process lists need its Material frontend, trust model-wide permissions (upstream
+        issue #505) and skip our audit; claims and releases go through the inbox instead.
+        """
+        urlpatterns = []
+        for node in self.nodes():
+            if not isinstance(node, TaskNode):
+                continue
+            node.parent = self
+            patterns, app_name, namespace = node.urls
+            flat = [q for p in patterns for q in getattr(p, "url_patterns", [p])]
+            execute = [q for q in flat if getattr(q, "name", None) == "execute"]
+            urlpatterns.append(path("", include((execute, app_name), namespace=namespace)))
+        return urlpatterns
 
     def subject_of(self, process: Any) -> Any:
         """The domain object a process is about (shown in the inbox, linked from it)."""

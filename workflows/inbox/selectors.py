@@ -64,8 +64,9 @@ def task_subject(task: Task) -> Any:
 
 
 def task_get_for_user(*, task_id: int, user: User) -> Task:
-    """A task the user holds or may claim; 404 for missing and for "not yours" alike."""
-    task = task_list_mine(user=user).filter(pk=task_id).first() or (
+    """A task the user holds or held, or may claim; 404 for missing and "not yours" alike."""
+    flows = registered_flows()
+    task = _base(flows).filter(pk=task_id, owner=user).first() or (
         task_list_available(user=user).filter(pk=task_id).first()
     )
     if task is None:

@@ -37,7 +37,6 @@ class OnboardingFlow(AccordFlow):
     process_title = _("Organization onboarding")
     process_description = _("An organization applies to join; an approver reviews it.")
     subject_relation = "process__onboardingprocess__application"
-    namespace = "onboarding_flow"
 
     start = flow.StartHandle(this.start_process).Next(this.review)
 

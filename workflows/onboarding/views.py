@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.http import require_POST
+from viewflow.workflow.status import STATUS
 
 from audit.selectors import audit_event_list_for_target
 from workflows.inbox.selectors import task_get_for_user
@@ -198,6 +199,14 @@ class _TaskView(View):
             raise Http404
         return task
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "GET":
+            task = self.get_task(request, kwargs["task_pk"])
+            if task.status not in {STATUS.ASSIGNED, STATUS.STARTED}:
+                messages.info(request, _("This task is no longer waiting for you."))
+                return redirect("onboarding:detail", pk=task.process.coerced.application_id)
+        return super().dispatch(request, *args, **kwargs)
+
     def render_task(self, request: HttpRequest, task: Any, form: Any) -> HttpResponse:
         application = task.process.coerced.application
         return render(
@@ -217,9 +226,6 @@ class ReviewTaskView(_TaskView):
 
     def get(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:
         task = self.get_task(request, task_pk)
-        if task.owner_id != request.user.pk:
-            messages.info(request, _("Claim this task before you decide on it."))
-            return redirect("inbox:index")
         return self.render_task(request, task, DecisionForm())
 
     def post(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:

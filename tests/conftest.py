@@ -1,0 +1,71 @@
+import itertools
+
+import pytest
+from django.db.backends.signals import connection_created
+
+from accounts.models import User
+from tests.factories import PASSWORD, UserFactory, application_fields, pdf_upload
+from workflows.onboarding import services as onboarding
+
+_counter = itertools.count(1)
+
+
+def _allow_audit_truncate(sender, connection, **kwargs):
+    # The PostgreSQL trigger refuses TRUNCATE of the audit log unless this is set; the test
+    # runner truncates between transactional tests. The application never sets it.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET accord.allow_audit_truncate = on")
+
+
+connection_created.connect(_allow_audit_truncate, dispatch_uid="tests_allow_audit_truncate")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def applicant(db) -> User:
+    return UserFactory(username="applicant")
+
+
+@pytest.fixture
+def approver(db) -> User:
+    return UserFactory(username="approver", approver=True)
+
+
+@pytest.fixture
+def other_approver(db) -> User:
+    return UserFactory(username="approver2", approver=True)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return UserFactory(username="outsider")
+
+
+def fresh(user: User) -> User:
+    """The same user without cached permissions."""
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def draft_application(applicant):
+    return onboarding.application_create(
+        applicant=applicant, certificate=pdf_upload(), **application_fields(next(_counter))
+    )
+
+
+@pytest.fixture
+def submitted_application(draft_application, applicant, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return onboarding.application_submit(
+            application_id=draft_application.pk, actor=applicant
+        )

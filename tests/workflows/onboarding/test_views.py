@@ -1,0 +1,204 @@
+"""The onboarding journey through the real pages, as applicant and approvers."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Organization, OrganizationMembership
+from audit.models import AuditEvent
+from tests.factories import PDF_BYTES, application_fields, pdf_upload
+from workflows.onboarding.models import OrganizationApplication
+
+from .helpers import decide, open_task
+
+Status = OrganizationApplication.Status
+
+
+def form_data(n, **overrides):
+    data = application_fields(n, **overrides)
+    data["certificate"] = overrides.pop("certificate", pdf_upload())
+    return data
+
+
+def claim_and_open(client, task):
+    response = client.post(reverse("inbox:claim", args=[task.pk]))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_the_onboarding_journey_through_the_pages(
+    client, applicant, approver, other_approver, password
+):
+    # The applicant applies and submits.
+    client.force_login(applicant)
+    response = client.post(reverse("onboarding:create"), {**form_data(10), "submit": "1"})
+    application = OrganizationApplication.objects.get()
+    assert response["Location"] == application.get_absolute_url()
+    assert application.status == Status.SUBMITTED
+
+    # An approver finds it under "Available to me", claims it and asks for changes.
+    client.force_login(approver)
+    page = client.get(reverse("inbox:index") + "?tab=available")
+    assert application.name in page.content.decode()
+    task_url = claim_and_open(client, open_task(application))
+    assert "Review organization application" in client.get(task_url).content.decode()
+    response = client.post(task_url, {"decision": "request_changes", "comment": "Add the area"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Status.CHANGES_REQUESTED
+
+    # The applicant finds the revise task under "My tasks" and resubmits with a fix.
+    client.force_login(applicant)
+    page = client.get(reverse("inbox:index")).content.decode()
+    assert "Revise and resubmit the application" in page
+    revise = open_task(application, "revise")
+    revise_url = reverse("onboarding_flow:revise:execute", args=[revise.process_id, revise.pk])
+    assert "Add the area" in client.get(revise_url).content.decode()
+    data = form_data(10, service_area="Chaoyang and Haidian")
+    del data["certificate"]
+    response = client.post(revise_url, data)
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert (application.status, application.service_area) == (
+        Status.SUBMITTED,
+        "Chaoyang and Haidian",
+    )
+
+    # A second approver approves.
+    client.force_login(other_approver)
+    task_url = claim_and_open(client, open_task(application))
+    response = client.post(task_url, {"decision": "approve", "comment": ""})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED
+    assert OrganizationMembership.objects.filter(
+        organization=application.organization, user=applicant, role="admin"
+    ).exists()
+
+    # The applicant sees the outcome, the notification and the timeline.
+    client.force_login(applicant)
+    detail = client.get(application.get_absolute_url()).content.decode()
+    assert "Approved" in detail
+    assert "application.approved" in detail
+    notifications = client.get(reverse("accounts:notifications")).content.decode()
+    assert "Application approved" in notifications
+    done = client.get(reverse("inbox:index") + "?tab=done").content.decode()
+    assert "Revise and resubmit the application" in done
+
+
+def test_an_invalid_credit_code_is_refused_with_a_message_and_nothing_saved(client, applicant):
+    client.force_login(applicant)
+    data = form_data(11, credit_code="91350100M000100Y44")
+    response = client.post(reverse("onboarding:create"), data)
+    assert response.status_code == 200
+    assert "check character does not match" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_a_text_file_renamed_pdf_is_refused(client, applicant):
+    client.force_login(applicant)
+    fake = SimpleUploadedFile("certificate.pdf", b"plain text pretending", "application/pdf")
+    response = client.post(reverse("onboarding:create"), form_data(12, certificate=fake))
+    assert response.status_code == 200
+    assert "not an accepted type" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+    # What the user typed is still in the form.
+    assert "Sunshine Aid 12" in response.content.decode()
+
+
+def test_an_11_mb_upload_is_refused(client, applicant):
+    client.force_login(applicant)
+    big = SimpleUploadedFile("big.pdf", PDF_BYTES + b"0" * (11 * 1024 * 1024), "application/pdf")
+    response = client.post(reverse("onboarding:create"), form_data(13, certificate=big))
+    assert response.status_code == 200
+    assert "too large" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_submitting_twice_shows_a_message_and_changes_nothing(client, submitted_application):
+    client.force_login(submitted_application.applicant)
+    response = client.post(
+        reverse("onboarding:submit", args=[submitted_application.pk]), follow=True
+    )
+    assert "changed state in the meantime" in response.content.decode()
+    assert AuditEvent.objects.filter(action="application.submitted").count() == 1
+
+
+def test_deciding_a_task_completed_a_moment_ago_shows_a_message(
+    client, submitted_application, approver
+):
+    task = open_task(submitted_application)
+    client.force_login(approver)
+    task_url = claim_and_open(client, task)
+    decide(submitted_application, approver, "reject", comment="Duplicate")
+    response = client.post(task_url, {"decision": "approve"}, follow=True)
+    assert response.status_code == 200
+    assert "already completed" in response.content.decode()
+    submitted_application.refresh_from_db()
+    assert submitted_application.status == Status.REJECTED
+    assert not Organization.objects.exists()
+
+
+def test_a_second_approver_cannot_decide_a_task_claimed_by_the_first(
+    client, submitted_application, approver, other_approver
+):
+    task = open_task(submitted_application)
+    client.force_login(approver)
+    task_url = claim_and_open(client, task)
+    client.force_login(other_approver)
+    response = client.post(task_url, {"decision": "approve"})
+    assert response.status_code == 404
+    submitted_application.refresh_from_db()
+    assert submitted_application.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["onboarding:detail", "onboarding:certificate", "onboarding:edit"],
+)
+def test_someone_elses_application_is_not_found(client, submitted_application, outsider, url_name):
+    client.force_login(outsider)
+    response = client.get(reverse(url_name, args=[submitted_application.pk]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("suffix", ["execute", "detail", "assign", "unassign", "cancel", ""])
+def test_task_urls_of_someone_elses_process_are_not_found(
+    client, submitted_application, outsider, suffix
+):
+    task = open_task(submitted_application)
+    client.force_login(outsider)
+    url = f"/flows/onboarding/{task.process_id}/review/{task.pk}/{suffix}"
+    response = client.get(url if url.endswith("/") else url + "/")
+    assert response.status_code in (403, 404)
+    assert client.post(reverse("inbox:claim", args=[task.pk])).status_code == 404
+    task.refresh_from_db()
+    assert task.owner is None
+
+
+def test_the_certificate_is_served_privately_to_applicant_and_approver(
+    client, submitted_application, approver
+):
+    for user in (submitted_application.applicant, approver):
+        client.force_login(user)
+        response = client.get(reverse("onboarding:certificate", args=[submitted_application.pk]))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF_BYTES
+        assert response["Content-Type"] == "application/pdf"
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_an_approver_who_applied_does_not_see_their_own_review_task(client, db, password):
+    from tests.factories import UserFactory
+    from workflows.onboarding import services
+
+    selfish = UserFactory(username="selfish", approver=True)
+    application = services.application_create(
+        applicant=selfish, certificate=pdf_upload(), **application_fields(14)
+    )
+    services.application_submit(application_id=application.pk, actor=selfish)
+    client.force_login(selfish)
+    page = client.get(reverse("inbox:index") + "?tab=available").content.decode()
+    assert application.name not in page
+    task = open_task(application)
+    assert client.post(reverse("inbox:claim", args=[task.pk])).status_code == 404
