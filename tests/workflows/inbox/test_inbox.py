@@ -23,9 +23,7 @@ def submit_applications(count, start=100):
 
 
 def test_available_tasks_are_visible_to_approvers_only(submitted_application, approver, outsider):
-    assert list(selectors.task_list_available(user=approver)) == [
-        open_task(submitted_application)
-    ]
+    assert list(selectors.task_list_available(user=approver)) == [open_task(submitted_application)]
     assert list(selectors.task_list_available(user=outsider)) == []
     assert list(selectors.task_list_available(user=submitted_application.applicant)) == []
 

@@ -67,7 +67,8 @@ def page_text(response):
 
 
 def test_two_approvers_claiming_at_once_get_exactly_one_claim(waiting_application):
-    first, second = UserFactory(username="a1", approver=True), UserFactory(username="a2", approver=True)
+    first = UserFactory(username="a1", approver=True)
+    second = UserFactory(username="a2", approver=True)
     task = open_task(waiting_application)
     url = reverse("inbox:claim", args=[task.pk])
     clients = [client_for(first), client_for(second)]

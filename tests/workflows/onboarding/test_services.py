@@ -116,10 +116,13 @@ def test_approve_creates_the_organization_and_makes_the_applicant_its_admin(
 def test_approval_email_is_not_sent_when_the_transaction_rolls_back(
     submitted_application, approver, django_capture_on_commit_callbacks, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):  # noqa: PT012
+    def approve_then_fail():
         with transaction.atomic():
             decide(submitted_application, approver, "approve")
             raise RuntimeError("boom")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        approve_then_fail()
     submitted_application.refresh_from_db()
     assert submitted_application.status == Status.SUBMITTED
     assert mailoutbox == []
@@ -216,7 +219,5 @@ def test_suspend_and_reinstate_an_approved_organization(submitted_application, a
 def test_the_flow_does_not_duplicate_nodes_on_a_completed_task(submitted_application, approver):
     decide(submitted_application, approver, "approve")
     process = OnboardingProcess.objects.get(application=submitted_application)
-    names = sorted(
-        str(t.flow_task.name) for t in Task.objects.filter(process=process)
-    )
+    names = sorted(str(t.flow_task.name) for t in Task.objects.filter(process=process))
     assert names == ["end", "review", "route_decision", "start"]
