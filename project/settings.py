@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "accounts",
     "audit",
+    "documents",
+    "signing",
     "workflows.inbox",
     "workflows.onboarding",
 ]

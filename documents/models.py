@@ -1,0 +1,73 @@
+"""Immutable document versions. A change is a new version; a stored file is never rewritten."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# Unambiguous characters only: codes are read aloud and typed from paper.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+def document_upload_to(instance: "Document", filename: str) -> str:
+    return f"documents/{instance.kind}/{instance.verification_code}.pdf"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        APPROVAL_LETTER = "approval_letter", _("Approval letter")
+        AGREEMENT = "agreement", _("Aid agreement")
+        AGREEMENT_EVIDENCE = "agreement_evidence", _("Agreement evidence summary")
+        TERMINATION_NOTICE = "termination_notice", _("Termination notice")
+        RECEIPT = "receipt", _("Donation receipt")
+        CERTIFICATE = "certificate", _("Service certificate")
+
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    owner_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    owner_id = models.CharField(max_length=64)
+    owner = GenericForeignKey("owner_type", "owner_id")
+    version = models.PositiveIntegerField(_("version"))
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    file = models.FileField(_("file"), upload_to=document_upload_to)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    page_count = models.PositiveIntegerField(_("pages"))
+    verification_code = models.CharField(
+        _("verification code"), max_length=20, unique=True, default=new_verification_code
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["owner_type", "owner_id", "kind", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id", "kind", "version"],
+                name="unique_document_version",
+            )
+        ]
+        indexes = [models.Index(fields=["owner_type", "owner_id", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("documents:verify", args=[self.verification_code])
