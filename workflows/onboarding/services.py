@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
+from accounts import roles
 from accounts import services as accounts_services
-from accounts.models import APPROVERS_GROUP, Organization, OrganizationMembership, User
+from accounts.models import Organization, OrganizationMembership, User
 from documents.uploads import validate_upload
 
 from . import permissions
@@ -302,12 +303,5 @@ def application_reinstate(*, application_id: int, actor: User) -> OrganizationAp
 
 
 def approvers_group() -> Group:
-    """The platform's approvers group, holding the global right to review applications."""
-    from django.contrib.auth.models import Permission
-
-    group, _created = Group.objects.get_or_create(name=APPROVERS_GROUP)
-    perm = Permission.objects.get(
-        content_type__app_label="onboarding", codename="review_organizationapplication"
-    )
-    group.permissions.add(perm)
-    return group
+    """The platform's approvers group (see accounts.roles)."""
+    return roles.approvers_group()

@@ -1,0 +1,140 @@
+"""Notifications: written in the recipient's language, emailed only once the change commits."""
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import lazy
+
+from accounts.models import Notification
+from accounts.services import notify
+from tests.factories import UserFactory
+
+# A lazy string that renders as the language active when it is rendered: it shows which
+# language notify() rendered in without depending on the state of the catalogue.
+active_language = lazy(translation.get_language, str)
+
+
+class RefusedError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("preferred", "triggered_in"), [("zh-hans", "en"), ("en", "zh-hans")])
+def test_notify_renders_in_the_recipients_language_not_the_senders(db, preferred, triggered_in):
+    recipient = UserFactory(username="reader", preferred_language=preferred)
+
+    with translation.override(triggered_in):
+        notification = notify(
+            recipient=recipient,
+            subject=active_language(),
+            body="%(greeting)s",
+            params={"greeting": active_language()},
+        )
+
+    notification.refresh_from_db()
+    assert notification.subject == preferred
+    assert notification.recipient == recipient
+
+
+def test_notify_formats_subject_and_body_with_params(db):
+    recipient = UserFactory(username="reader")
+
+    notification = notify(
+        recipient=recipient,
+        subject="Approved: %(name)s",
+        body="%(name)s is now an approved organization.",
+        params={"name": "Sunshine Aid"},
+        url="/onboarding/1/",
+    )
+
+    assert (notification.subject, notification.body, notification.url) == (
+        "Approved: Sunshine Aid",
+        "Sunshine Aid is now an approved organization.",
+        "/onboarding/1/",
+    )
+
+
+def test_notification_email_is_sent_only_after_commit(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    recipient = UserFactory(username="reader")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = notify(recipient=recipient, subject="Hello", body="A message.")
+        assert mailoutbox == []
+
+    assert len(callbacks) == 1
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.subject == "[Accord] Hello"
+    assert email.body == "A message."
+    assert email.to == [recipient.email]
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+def test_a_rolled_back_notification_sends_no_email(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    recipient = UserFactory(username="reader")
+
+    @transaction.atomic
+    def notify_then_fail() -> None:
+        notify(recipient=recipient, subject="Hello", body="A message.")
+        raise RefusedError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RefusedError):
+        notify_then_fail()
+
+    assert callbacks == []
+    assert mailoutbox == []
+    assert not Notification.objects.exists()
+
+
+def test_the_notification_email_is_sent_once_even_if_the_task_runs_twice(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.tasks import send_notification_email
+
+    recipient = UserFactory(username="reader")
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(recipient=recipient, subject="Hello", body="A message.")
+
+    assert send_notification_email(notification.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_the_notification_page_lists_only_my_notifications(client, db):
+    me, someone = UserFactory(username="me"), UserFactory(username="someone")
+    notify(recipient=me, subject="For me", body="Mine.")
+    notify(recipient=someone, subject="For someone else", body="Theirs.")
+    client.force_login(me)
+
+    page = client.get(reverse("accounts:notifications")).content.decode()
+
+    assert "For me" in page
+    assert "For someone else" not in page
+
+
+def test_opening_my_notification_marks_it_read_and_follows_its_link(client, db):
+    me = UserFactory(username="me")
+    notification = notify(recipient=me, subject="For me", body="Mine.", url="/inbox/")
+    client.force_login(me)
+
+    response = client.post(reverse("accounts:notification_read", args=[notification.pk]))
+
+    assert response["Location"] == "/inbox/"
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+
+
+def test_marking_someone_elses_notification_read_is_not_found(client, db):
+    me, someone = UserFactory(username="me"), UserFactory(username="someone")
+    theirs = notify(recipient=someone, subject="For someone else", body="Theirs.")
+    client.force_login(me)
+
+    response = client.post(reverse("accounts:notification_read", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None

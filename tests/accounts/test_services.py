@@ -1,0 +1,149 @@
+"""Organizations and communities: rights are object permissions held by their groups."""
+
+import pytest
+
+from accounts import services
+from accounts.models import OrganizationMembership, OrganizationRoleGroup, User
+from audit.models import AuditEvent
+from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
+
+Role = OrganizationMembership.Role
+
+
+def fresh(user: User) -> User:
+    """The same user without permission caches."""
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Sunshine Aid")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Moonlight Aid")
+
+
+def test_organization_create_makes_one_group_per_role_and_audits(organization):
+    groups = OrganizationRoleGroup.objects.filter(organization=organization)
+
+    assert sorted(groups.values_list("role", flat=True)) == sorted(Role.values)
+    assert sorted(g.group.name for g in groups) == sorted(
+        f"organization-{organization.pk}-{role}" for role in Role.values
+    )
+    event = AuditEvent.objects.get(action="organization.created", target_id=str(organization.pk))
+    assert event.to_state == "active"
+
+
+def test_an_admin_may_change_their_organization_but_not_another(organization, other_organization):
+    admin = UserFactory(username="admin")
+
+    services.organization_member_add(
+        organization=organization, user=admin, role=Role.ADMIN, actor=None
+    )
+
+    admin = fresh(admin)
+    assert admin.has_perm("accounts.change_organization", organization)
+    assert admin.has_perm("accounts.manage_organization_members", organization)
+    assert not admin.has_perm("accounts.change_organization", other_organization)
+    assert not admin.has_perm("accounts.view_organization", other_organization)
+    # Object rights never turn into a model-wide right.
+    assert not admin.has_perm("accounts.change_organization")
+
+
+def test_staff_may_only_view_their_organization(organization):
+    staff = UserFactory(username="staff")
+
+    services.organization_member_add(
+        organization=organization, user=staff, role=Role.STAFF, actor=None
+    )
+
+    staff = fresh(staff)
+    assert staff.has_perm("accounts.view_organization", organization)
+    assert not staff.has_perm("accounts.change_organization", organization)
+    assert not staff.has_perm("accounts.manage_organization_members", organization)
+    assert not staff.has_perm("accounts.sign_for_organization", organization)
+
+
+def test_a_signer_may_sign_for_their_organization_only(organization, other_organization):
+    signer = UserFactory(username="signer")
+
+    services.organization_member_add(
+        organization=organization, user=signer, role=Role.SIGNER, actor=None
+    )
+
+    signer = fresh(signer)
+    assert signer.has_perm("accounts.sign_for_organization", organization)
+    assert not signer.has_perm("accounts.sign_for_organization", other_organization)
+    assert not signer.has_perm("accounts.change_organization", organization)
+
+
+def test_removing_a_member_revokes_their_rights_and_is_audited(organization):
+    admin = UserFactory(username="admin")
+    actor = UserFactory(username="boss")
+    services.organization_member_add(
+        organization=organization, user=admin, role=Role.ADMIN, actor=actor
+    )
+    assert fresh(admin).has_perm("accounts.change_organization", organization)
+
+    services.organization_member_remove(
+        organization=organization, user=admin, role=Role.ADMIN, actor=actor
+    )
+
+    admin = fresh(admin)
+    assert not admin.has_perm("accounts.change_organization", organization)
+    assert not admin.has_perm("accounts.view_organization", organization)
+    assert not OrganizationMembership.objects.filter(user=admin).exists()
+    assert [
+        (e.action, e.actor, e.payload["role"])
+        for e in AuditEvent.objects.filter(action__startswith="organization.member_")
+    ] == [
+        ("organization.member_added", actor, "admin"),
+        ("organization.member_removed", actor, "admin"),
+    ]
+
+
+def test_removing_one_role_keeps_the_others(organization):
+    person = UserFactory(username="person")
+    for role in (Role.STAFF, Role.SIGNER):
+        services.organization_member_add(
+            organization=organization, user=person, role=role, actor=None
+        )
+
+    services.organization_member_remove(
+        organization=organization, user=person, role=Role.SIGNER, actor=None
+    )
+
+    person = fresh(person)
+    assert person.has_perm("accounts.view_organization", organization)
+    assert not person.has_perm("accounts.sign_for_organization", organization)
+
+
+def test_adding_a_member_twice_is_audited_once(organization):
+    person = UserFactory(username="person")
+
+    for _time in range(2):
+        services.organization_member_add(
+            organization=organization, user=person, role=Role.STAFF, actor=None
+        )
+
+    assert OrganizationMembership.objects.filter(user=person).count() == 1
+    assert AuditEvent.objects.filter(action="organization.member_added").count() == 1
+
+
+def test_a_community_manager_acts_for_their_community_only(db):
+    mine = CommunityFactory(name="Garden Street")
+    other = CommunityFactory(name="River Street")
+    manager = UserFactory(username="manager")
+
+    services.community_manager_add(community=mine, user=manager, actor=None)
+
+    manager = fresh(manager)
+    assert mine.managers_group.name == f"community-{mine.pk}-managers"
+    assert manager.has_perm("accounts.manage_community", mine)
+    assert not manager.has_perm("accounts.manage_community", other)
+    assert not manager.has_perm("accounts.manage_community")
+    assert AuditEvent.objects.filter(
+        action="community.manager_added", target_id=str(mine.pk)
+    ).exists()

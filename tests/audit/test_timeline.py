@@ -1,0 +1,56 @@
+"""An object's detail page shows its audit timeline, oldest first."""
+
+import re
+
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from tests.factories import application_fields
+from tests.workflows.onboarding.helpers import decide
+from workflows.onboarding import services as onboarding
+
+
+def timeline_items(html: str) -> list[str]:
+    section = html.split('id="timeline"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section, flags=re.DOTALL)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+def test_the_detail_page_shows_the_applications_events_in_order(
+    client, submitted_application, applicant, approver
+):
+    application = decide(submitted_application, approver, "request_changes", "Add the area")
+    client.force_login(applicant)
+
+    html = client.get(reverse("onboarding:detail", args=[application.pk])).content.decode()
+
+    items = timeline_items(html)
+    assert [item.split(" · ")[1] for item in items] == [
+        "application.created \N{EN DASH} → draft",
+        "application.submitted draft → submitted",
+        "application.changes_requested submitted → changes_requested",
+    ]
+    assert [item.split(" · ")[2] for item in items] == [
+        str(applicant),
+        str(applicant),
+        f"{approver} Add the area",
+    ]
+    created = AuditEvent.objects.get(action="application.created")
+    assert items[0].startswith(f"{timezone.localtime(created.created_at):%Y-%m-%d %H:%M:%S}")
+
+
+def test_another_applications_events_stay_off_the_timeline(
+    client, submitted_application, applicant, outsider
+):
+    onboarding.application_create(applicant=outsider, **application_fields(900))
+    client.force_login(applicant)
+
+    html = client.get(reverse("onboarding:detail", args=[submitted_application.pk])).content
+    items = timeline_items(html.decode())
+
+    assert AuditEvent.objects.filter(action="application.created").count() == 2
+    assert [item.split(" · ")[1] for item in items] == [
+        "application.created \N{EN DASH} → draft",
+        "application.submitted draft → submitted",
+    ]

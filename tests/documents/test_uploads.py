@@ -1,0 +1,102 @@
+"""Uploads are judged by their content, never by their name, and by their size."""
+
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from documents.uploads import validate_upload
+from tests.factories import PDF_BYTES
+
+MB = 1024 * 1024
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
+
+
+# A complete 1 by 1 grey PNG: signature, IHDR, IDAT and IEND with correct CRCs.
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n"
+    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+    + _png_chunk(b"IEND", b"")
+)
+# The start of a JFIF file (SOI and the APP0 segment) is what content sniffing reads.
+JPEG_BYTES = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+) + b"\xff\xd9"
+GIF_BYTES = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # noqa: E501
+
+
+def upload(name: str, content: bytes, content_type: str = "application/pdf"):
+    # The browser-declared content type is deliberately ignored by validate_upload.
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def refusal(file) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        validate_upload(file)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "detected"),
+    [
+        ("certificate.pdf", PDF_BYTES, "application/pdf"),
+        ("scan.png", PNG_BYTES, "image/png"),
+        ("photo.jpg", JPEG_BYTES, "image/jpeg"),
+        # The name does not matter, only the content.
+        ("photo.pdf", JPEG_BYTES, "image/jpeg"),
+    ],
+)
+def test_pdf_png_and_jpeg_content_is_accepted(name, content, detected):
+    file = upload(name, content)
+
+    assert validate_upload(file) == detected
+    # The file can still be saved from the start after sniffing.
+    assert file.read() == content
+
+
+def test_a_text_file_renamed_pdf_is_refused():
+    error = refusal(upload("certificate.pdf", b"This is not a PDF at all.\n" * 20))
+
+    assert error.code == "content_type"
+    assert error.messages == [
+        "This file's content is not an accepted type (PDF, PNG, JPG), whatever its name says."
+    ]
+
+
+def test_a_gif_is_refused():
+    error = refusal(upload("scan.gif", GIF_BYTES, "image/gif"))
+
+    assert error.code == "content_type"
+
+
+def test_an_11_mb_file_is_refused_naming_the_limit():
+    error = refusal(upload("big.pdf", PDF_BYTES + b"\0" * (11 * MB)))
+
+    assert error.code == "too_large"
+    assert error.messages[0].replace("\xa0", " ") == (
+        "The file is too large: at most 10.0 MB is accepted."
+    )
+
+
+def test_a_file_of_exactly_the_limit_is_accepted(settings):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 10 * MB
+
+    assert validate_upload(upload("max.pdf", PDF_BYTES.ljust(10 * MB, b"\0"))) == "application/pdf"
+
+
+def test_an_empty_file_is_refused():
+    error = refusal(upload("empty.pdf", b""))
+
+    assert error.code == "empty"
+    assert error.messages == ["The file is empty."]
