@@ -13,3 +13,23 @@ class AccountsConfig(AppConfig):
 
         # After every app's permissions exist (post_migrate of the last app runs after them).
         post_migrate.connect(sync_approvers_group, dispatch_uid="accounts_sync_approvers")
+
+        from audit.labels import register_action_labels, register_state_labels
+
+        from .models import Organization
+
+        register_state_labels(dict(Organization.Status.choices))
+        register_action_labels(
+            {
+                "auth.login": _("Logged in"),
+                "auth.logout": _("Logged out"),
+                "auth.login_failed": _("Failed login"),
+                "auth.locked_out": _("Locked out after failed logins"),
+                "auth.signed_up": _("Signed up"),
+                "organization.created": _("Organization created"),
+                "organization.member_added": _("Member added"),
+                "organization.member_removed": _("Member removed"),
+                "community.created": _("Community created"),
+                "community.manager_added": _("Community manager added"),
+            }
+        )

@@ -26,15 +26,25 @@ def test_the_detail_page_shows_the_applications_events_in_order(
     html = client.get(reverse("onboarding:detail", args=[application.pk])).content.decode()
 
     items = timeline_items(html)
+    # Labels, not codes: the log stores `application.submitted`, people read a sentence.
     assert [item.split(" · ")[1] for item in items] == [
-        "application.created \N{EN DASH} → draft",
-        "application.submitted draft → submitted",
-        "application.changes_requested submitted → changes_requested",
+        "Application created \N{EN DASH} → Draft",
+        "Application submitted Draft → Submitted",
+        "Task created",
+        "Task claimed",
+        "Changes requested Submitted → Changes requested",
+        "Task created",
+        "Task completed",
     ]
+    # Tasks are created by the flow engine: outside a request nobody acts, so "system".
     assert [item.split(" · ")[2] for item in items] == [
         str(applicant),
         str(applicant),
+        "system",
+        str(approver),
         f"{approver} Add the area",
+        "system",
+        str(approver),
     ]
     created = AuditEvent.objects.get(action="application.created")
     assert items[0].startswith(f"{timezone.localtime(created.created_at):%Y-%m-%d %H:%M:%S}")
@@ -51,6 +61,7 @@ def test_another_applications_events_stay_off_the_timeline(
 
     assert AuditEvent.objects.filter(action="application.created").count() == 2
     assert [item.split(" · ")[1] for item in items] == [
-        "application.created \N{EN DASH} → draft",
-        "application.submitted draft → submitted",
+        "Application created \N{EN DASH} → Draft",
+        "Application submitted Draft → Submitted",
+        "Task created",
     ]

@@ -8,4 +8,16 @@ class InboxConfig(AppConfig):
     verbose_name = _("Task inbox")
 
     def ready(self) -> None:
+        from audit.labels import register_action_labels
+
         from . import signals  # noqa: F401
+
+        register_action_labels(
+            {
+                "task.created": _("Task created"),
+                "task.assigned": _("Task claimed"),
+                "task.released": _("Task released"),
+                "task.completed": _("Task completed"),
+                "permission.denied": _("Permission denied"),
+            }
+        )

@@ -56,6 +56,10 @@ class AccordFlow(flow.Flow):
         """Which unassigned tasks of this flow `user` may claim, as a filter on Task."""
         raise NotImplementedError
 
+    def audit_target(self, process: Any) -> Any:
+        """The object whose timeline shows this process's task events."""
+        return self.subject_of(process)
+
 
 class TaskNode(flow.View):
     """A human task whose rights come from the process app's policy functions.

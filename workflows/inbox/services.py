@@ -41,7 +41,7 @@ def _audit_task(action: str, *, task: Any, actor: User, **payload: Any) -> None:
     audit.record(
         action=action,
         actor=actor,
-        target=task.process.coerced,
+        target=task.flow_task.flow_class.instance.audit_target(task.process),
         payload={"task_id": task.pk, "task": task.flow_task.name, **payload},
     )
 

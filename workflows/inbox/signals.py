@@ -15,7 +15,7 @@ def _task_created(sender: Any, instance: Task, created: bool, **kwargs: Any) -> 
         audit.record(
             action="task.created",
             actor=None,
-            target=instance.process.coerced,
+            target=instance.flow_task.flow_class.instance.audit_target(instance.process),
             payload={
                 "task_id": instance.pk,
                 "task": instance.flow_task.name,

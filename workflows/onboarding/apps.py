@@ -15,3 +15,22 @@ class OnboardingConfig(AppConfig):
 
         register_flow(OnboardingFlow)
         register_approver_permission("onboarding.review_organizationapplication")
+
+        from audit.labels import register_action_labels, register_state_labels
+
+        from .models import OrganizationApplication
+
+        register_state_labels(dict(OrganizationApplication.Status.choices))
+        register_action_labels(
+            {
+                "application.created": _("Application created"),
+                "application.updated": _("Application updated"),
+                "application.submitted": _("Application submitted"),
+                "application.resubmitted": _("Application resubmitted"),
+                "application.changes_requested": _("Changes requested"),
+                "application.approved": _("Application approved"),
+                "application.rejected": _("Application rejected"),
+                "application.suspended": _("Organization suspended"),
+                "application.reinstated": _("Organization reinstated"),
+            }
+        )

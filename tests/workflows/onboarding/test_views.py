@@ -79,7 +79,7 @@ def test_the_onboarding_journey_through_the_pages(
     client.force_login(applicant)
     detail = client.get(application.get_absolute_url()).content.decode()
     assert "Approved" in detail
-    assert "application.approved" in detail
+    assert "Application approved" in detail
     notifications = client.get(reverse("accounts:notifications")).content.decode()
     assert "Application approved" in notifications
     done = client.get(reverse("inbox:index") + "?tab=done").content.decode()
