@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 # Unambiguous characters only: codes are read aloud and typed from paper.
@@ -15,6 +14,13 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+def verification_path(code: str) -> str:
+    """Where the public verification page of a version is. PDFs print this path (under
+    ACCORD_PUBLIC_URL) in their footer and QR code, so it must never change; the page itself
+    belongs to `signing`, which validates the signatures."""
+    return f"/verify/{code}/"
 
 
 def document_upload_to(instance: "Document", filename: str) -> str:
@@ -70,4 +76,9 @@ class Document(models.Model):
         return f"{self.title} (v{self.version})"
 
     def get_absolute_url(self) -> str:
-        return reverse("documents:verify", args=[self.verification_code])
+        return verification_path(self.verification_code)
+
+    @property
+    def file_name(self) -> str:
+        """The name a downloaded or exported copy gets: `<kind>-<owner_id>-v<version>.pdf`."""
+        return f"{self.kind}-{self.owner_id}-v{self.version}.pdf"

@@ -24,6 +24,15 @@ SECRET_KEY = (
     if DEBUG
     else env.str("SECRET_KEY")
 )
+# Encrypts the platform PKI's private keys at rest. No production default, like SECRET_KEY;
+# changing it makes the stored keys unreadable.
+ACCORD_KEY_ENCRYPTION_KEY = (
+    env.str("ACCORD_KEY_ENCRYPTION_KEY", default="development-only-key-encryption-key")
+    if DEBUG
+    else env.str("ACCORD_KEY_ENCRYPTION_KEY")
+)
+# An external RFC 3161 time-stamping authority; empty means the platform's own unit.
+ACCORD_TSA_URL = env.str("ACCORD_TSA_URL", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -46,6 +55,7 @@ INSTALLED_APPS = [
     "signing",
     "workflows.inbox",
     "workflows.onboarding",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +160,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "private"
 MEDIA_URL = "/private-media-not-served/"
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Where the site is reached from outside: verification QR codes and links in PDFs point here.
+ACCORD_PUBLIC_URL = env.str("ACCORD_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -167,11 +179,18 @@ CELERY_RESULT_BACKEND = env.str(
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None,
 )
 if CELERY_BROKER_URL.startswith("filesystem"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
+    # kombu creates none of these folders itself (the control folder only without parents).
+    _celery_folders = {
+        name: VAR_DIR / "celery" / name for name in ("queue", "processed", "control")
+    }
+    for _folder in _celery_folders.values():
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "data_folder_in": str(_celery_folders["queue"]),
+        "data_folder_out": str(_celery_folders["queue"]),
+        "processed_folder": str(_celery_folders["processed"]),
+        # Fanout exchanges (worker remote control) are stored here, not in the current directory.
+        "control_folder": str(_celery_folders["control"]),
         "store_processed": False,
     }
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,152 @@
+"""Writes of documents. A version, once stored, is never rewritten: a change is a new version."""
+
+import hashlib
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+
+import audit.services as audit
+
+from .models import Document, new_verification_code
+from .rendering import render_pdf
+
+
+def _fresh_verification_code() -> str:
+    # 32**12 codes make a clash practically impossible; the unique constraint has the last word.
+    while True:
+        code = new_verification_code()
+        if not Document.objects.filter(verification_code=code).exists():
+            return code
+
+
+def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
+    """The highest stored version, 0 when none; locks the existing versions.
+
+    A concurrent writer of the same (owner, kind) waits here for this transaction. For a first
+    version there is nothing to lock: the unique constraint refuses the second writer.
+    """
+    last = (
+        Document.objects.select_for_update()
+        .filter(owner_type=owner_type, owner_id=owner_id, kind=kind)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+@transaction.atomic
+def _store_version(
+    *,
+    owner: models.Model,
+    kind: str,
+    title: str,
+    language: str,
+    pdf: bytes,
+    page_count: int,
+    verification_code: str,
+    created_by: Any,
+    action: str,
+    payload: dict[str, Any] | None = None,
+) -> Document:
+    owner_type = ContentType.objects.get_for_model(owner)
+    document = Document(
+        kind=kind,
+        title=title,
+        owner_type=owner_type,
+        owner_id=str(owner.pk),
+        version=_last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind) + 1,
+        language=language,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        page_count=page_count,
+        verification_code=verification_code,
+        created_by=created_by,
+    )
+    document.file.save(f"{verification_code}.pdf", ContentFile(pdf), save=False)
+    try:
+        with transaction.atomic():
+            document.save(force_insert=True)
+            audit.record(
+                action=action,
+                actor=created_by,
+                target=owner,
+                payload={
+                    "document_id": document.pk,
+                    "kind": kind,
+                    "version": document.version,
+                    "sha256": document.sha256,
+                    "verification_code": verification_code,
+                    **(payload or {}),
+                },
+            )
+    except BaseException:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+def document_render(
+    *,
+    owner: models.Model,
+    kind: str,
+    title: str,
+    template_name: str,
+    context: dict[str, Any],
+    language: str,
+    created_by: Any = None,
+) -> Document:
+    """Render `template_name` and store it as the next version of `owner`'s `kind` document.
+
+    The template gets `verification_code` (the new version's) and `document_title` besides
+    `context`. Rendering happens before any database write or lock, so a render error
+    (MissingContextError, MissingGlyphError…) leaves neither a row nor a file. Audited as
+    `document.generated` on the owner.
+    """
+    code = _fresh_verification_code()
+    rendered = render_pdf(
+        template_name,
+        {**context, "verification_code": code, "document_title": title},
+        language,
+    )
+    return _store_version(
+        owner=owner,
+        kind=kind,
+        title=title,
+        language=language,
+        pdf=rendered.pdf,
+        page_count=rendered.page_count,
+        verification_code=code,
+        created_by=created_by,
+        action="document.generated",
+    )
+
+
+def document_add_version(
+    *,
+    previous: Document,
+    pdf_bytes: bytes,
+    created_by: Any = None,
+    action: str = "document.version_added",
+) -> Document:
+    """Store bytes derived from `previous` (a signed copy, say) as the next version.
+
+    Title, language and page count carry over; the new version gets its own verification code
+    (its pages still print the code of the version that was rendered). Audited as `action` on
+    the owner, naming the version it derives from.
+    """
+    owner = previous.owner_type.get_object_for_this_type(pk=previous.owner_id)
+    return _store_version(
+        owner=owner,
+        kind=previous.kind,
+        title=previous.title,
+        language=previous.language,
+        pdf=pdf_bytes,
+        page_count=previous.page_count,
+        verification_code=_fresh_verification_code(),
+        created_by=created_by,
+        action=action,
+        payload={"previous_version": previous.version, "previous_document_id": previous.pk},
+    )

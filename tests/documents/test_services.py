@@ -1,0 +1,271 @@
+"""Document versions: rendered and derived versions, their numbering, files, audit and reads."""
+
+import datetime
+import hashlib
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection
+from django.http import Http404
+
+from accounts.models import Organization
+from audit.models import AuditEvent
+from documents import selectors, services
+from documents.models import Document
+from documents.rendering import MissingContextError
+from tests.factories import OrganizationFactory, UserFactory
+
+Kind = Document.Kind
+
+
+def letter_context(organization: Organization) -> dict:
+    return {
+        "organization_name": organization.name,
+        "credit_code": organization.credit_code,
+        "approval_date": datetime.date(2025, 3, 1),
+        "approver_name": "Approver Zhang",
+    }
+
+
+def render_letter(organization: Organization, **overrides) -> Document:
+    arguments = {
+        "owner": organization,
+        "kind": Kind.APPROVAL_LETTER,
+        "title": f"Approval letter: {organization.name}",
+        "template_name": "pdf/approval_letter.html",
+        "context": letter_context(organization),
+        "language": "en",
+        **overrides,
+    }
+    return services.document_render(**arguments)
+
+
+def pdf_text(pdf: bytes) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return result.stdout.decode()
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return sorted(path for path in media_root.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def organization(db) -> Organization:
+    return OrganizationFactory(name="Sunshine Aid")
+
+
+@pytest.fixture
+def clerk(db):
+    return UserFactory(username="clerk")
+
+
+def test_rendering_stores_version_one_with_its_file_hash_size_and_page_count(organization, clerk):
+    document = render_letter(organization, created_by=clerk)
+
+    stored = document.file.read()
+    assert document.version == 1
+    assert document.owner == organization
+    assert document.kind == Kind.APPROVAL_LETTER
+    assert document.language == "en"
+    assert document.created_by == clerk
+    assert stored.startswith(b"%PDF-")
+    assert document.sha256 == hashlib.sha256(stored).hexdigest()
+    assert document.size == len(stored)
+    assert document.page_count == 1
+
+
+def test_the_pdf_prints_the_documents_own_verification_code_and_page_url(organization, settings):
+    settings.ACCORD_PUBLIC_URL = "https://accord.example.org"
+    document = render_letter(organization)
+
+    text = pdf_text(document.file.read())
+    assert document.get_absolute_url() == f"/verify/{document.verification_code}/"
+    assert f"Verification code: {document.verification_code}" in text
+    assert f"https://accord.example.org/verify/{document.verification_code}/" in text
+    assert "Sunshine Aid has been approved as an aid organization on Accord." in text
+    assert organization.credit_code in text
+
+
+def test_rendering_again_adds_version_two_and_leaves_version_one_untouched(organization):
+    first = render_letter(organization)
+    first_bytes = first.file.read()
+
+    second = render_letter(organization)
+
+    first.refresh_from_db()
+    assert second.version == 2
+    assert second.verification_code != first.verification_code
+    assert second.file.name != first.file.name
+    assert Path(first.file.path).read_bytes() == first_bytes
+    assert hashlib.sha256(first_bytes).hexdigest() == first.sha256
+
+
+def test_versions_are_numbered_per_owner_and_kind(organization):
+    other = OrganizationFactory()
+    render_letter(organization)
+
+    other_letter = render_letter(other)
+    certificate = render_letter(organization, kind=Kind.CERTIFICATE)
+
+    assert other_letter.version == 1
+    assert certificate.version == 1
+
+
+def test_rendering_is_audited_on_the_owner_with_kind_version_and_hash(organization, clerk):
+    document = render_letter(organization, created_by=clerk)
+
+    event = AuditEvent.objects.get(action="document.generated")
+    assert event.actor == clerk
+    assert event.target_type == ContentType.objects.get_for_model(Organization)
+    assert event.target_id == str(organization.pk)
+    assert event.payload["kind"] == "approval_letter"
+    assert event.payload["version"] == 1
+    assert event.payload["sha256"] == document.sha256
+    assert event.payload["document_id"] == document.pk
+    assert event.payload["verification_code"] == document.verification_code
+
+
+def test_missing_context_raises_and_leaves_no_row_no_file_and_no_event(organization, settings):
+    context = letter_context(organization)
+    del context["credit_code"]
+    events_before = AuditEvent.objects.count()
+
+    with pytest.raises(MissingContextError, match="credit_code"):
+        render_letter(organization, context=context)
+
+    assert not Document.objects.exists()
+    assert stored_files(Path(settings.MEDIA_ROOT)) == []
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_a_lost_race_for_a_version_number_stores_nothing_and_removes_its_file(
+    organization, settings, monkeypatch
+):
+    first = render_letter(organization)
+    files_before = stored_files(Path(settings.MEDIA_ROOT))
+    events_before = AuditEvent.objects.count()
+    # What a concurrent writer that read the versions before `first` was committed sees.
+    monkeypatch.setattr(services, "_last_version", lambda **kwargs: 0)
+
+    with pytest.raises(IntegrityError):
+        services.document_add_version(previous=first, pdf_bytes=b"%PDF-1.7 other bytes")
+
+    assert list(Document.objects.values_list("version", flat=True)) == [1]
+    assert stored_files(Path(settings.MEDIA_ROOT)) == files_before
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_adding_a_version_stores_the_bytes_with_a_new_code_and_the_same_metadata(
+    organization, clerk
+):
+    rendered = render_letter(organization)
+    signed_bytes = rendered.file.read() + b"\n% an incremental update\n%%EOF\n"
+
+    signed = services.document_add_version(
+        previous=rendered, pdf_bytes=signed_bytes, created_by=clerk, action="document.signed"
+    )
+
+    assert signed.version == 2
+    assert signed.file.read() == signed_bytes
+    assert signed.sha256 == hashlib.sha256(signed_bytes).hexdigest()
+    assert signed.size == len(signed_bytes)
+    assert signed.verification_code != rendered.verification_code
+    assert (signed.owner, signed.kind) == (organization, rendered.kind)
+    assert (signed.title, signed.language, signed.page_count) == (
+        rendered.title,
+        rendered.language,
+        rendered.page_count,
+    )
+    assert signed.created_by == clerk
+
+
+def test_adding_a_version_is_audited_with_the_given_action_and_its_origin(organization, clerk):
+    rendered = render_letter(organization)
+
+    signed = services.document_add_version(
+        previous=rendered, pdf_bytes=b"%PDF-1.7 signed", created_by=clerk, action="document.signed"
+    )
+
+    event = AuditEvent.objects.get(action="document.signed")
+    assert event.actor == clerk
+    assert event.target_id == str(organization.pk)
+    assert event.payload["version"] == 2
+    assert event.payload["sha256"] == signed.sha256
+    assert event.payload["previous_version"] == 1
+    assert event.payload["previous_document_id"] == rendered.pk
+
+
+def test_list_for_owner_holds_only_that_owners_versions_by_kind_then_version(organization):
+    other = OrganizationFactory()
+    letter_v1 = render_letter(organization)
+    certificate = render_letter(organization, kind=Kind.CERTIFICATE)
+    letter_v2 = services.document_add_version(previous=letter_v1, pdf_bytes=b"%PDF-1.7 v2")
+    render_letter(other)
+
+    listed = list(selectors.document_list_for_owner(organization))
+
+    assert listed == [letter_v1, letter_v2, certificate]
+
+
+def test_latest_is_the_highest_version_of_that_kind_or_none(organization):
+    letter_v1 = render_letter(organization)
+    letter_v2 = services.document_add_version(previous=letter_v1, pdf_bytes=b"%PDF-1.7 v2")
+
+    assert selectors.document_latest(organization, Kind.APPROVAL_LETTER) == letter_v2
+    assert selectors.document_latest(organization, Kind.RECEIPT) is None
+    assert selectors.document_has_newer_version(letter_v1)
+    assert not selectors.document_has_newer_version(letter_v2)
+
+
+def test_get_by_code_finds_the_version_and_answers_404_for_an_unknown_code(organization):
+    document = render_letter(organization)
+
+    assert selectors.document_get_by_code(document.verification_code) == document
+    with pytest.raises(Http404):
+        selectors.document_get_by_code("ZZZZZZZZZZZZ")
+
+
+def test_get_by_sha256_recognises_a_stored_file_in_any_case(organization):
+    document = render_letter(organization)
+
+    assert selectors.document_get_by_sha256(document.sha256.upper()) == document
+    assert selectors.document_get_by_sha256(hashlib.sha256(b"other").hexdigest()) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_versions_never_share_a_number_or_leave_a_stray_file(settings):
+    organization = OrganizationFactory()
+    first = services.document_add_version(
+        previous=render_letter(organization), pdf_bytes=b"%PDF-1.7 base"
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def add(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(
+                services.document_add_version(previous=first, pdf_bytes=f"%PDF-1.7 {n}".encode())
+            )
+        except IntegrityError as error:  # PostgreSQL: both read the same last version.
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    versions = list(Document.objects.order_by("version").values_list("version", flat=True))
+    stored = [document for document in outcomes if isinstance(document, Document)]
+    assert len(outcomes) == 2
+    assert stored
+    assert len(versions) == len(set(versions)) == 2 + len(stored)
+    assert len(stored_files(Path(settings.MEDIA_ROOT))) == len(versions)
