@@ -1,0 +1,1 @@
+"""Demo data for trying Accord: `python manage.py demo` (idempotent)."""
