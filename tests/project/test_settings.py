@@ -1,0 +1,100 @@
+"""Settings that DESIGN.md and issue 2 require of every environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+
+def settings_value(expression: str, **env_values: str | None) -> str:
+    """Evaluate an expression over settings loaded afresh in a process of its own, with the
+    given environment values (None: unset)."""
+    env = {**os.environ, "DEBUG": "1", **env_values}
+    env = {name: value for name, value in env.items() if value is not None}
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings');"
+        f"django.setup(); from django.conf import settings; print(repr(({expression})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_default_database_is_sqlite_under_var_with_immediate_transactions(tmp_path):
+    expression = (
+        "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'], "
+        "settings.DATABASES['default']['OPTIONS']['transaction_mode']"
+    )
+
+    value = settings_value(expression, DATABASE_URL="", ACCORD_VAR_DIR=str(tmp_path))
+
+    engine = "django.db.backends.sqlite3"
+    assert value == repr((engine, str(tmp_path / "accord.sqlite3"), "IMMEDIATE"))
+
+
+def test_database_url_selects_postgresql():
+    value = settings_value(
+        "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']",
+        DATABASE_URL="postgres://accord@db.example.org:5432/accord",
+    )
+
+    assert value == repr(("django.db.backends.postgresql", "accord"))
+
+
+def test_argon2_is_the_first_password_hasher():
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_login_is_required_unless_a_view_is_marked_public():
+    assert "django.contrib.auth.middleware.LoginRequiredMiddleware" in settings.MIDDLEWARE
+
+
+def test_celery_runs_eagerly_without_a_broker():
+    value = settings_value(
+        "settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER",
+        CELERY_BROKER_URL=None,
+        CELERY_TASK_ALWAYS_EAGER=None,
+    )
+
+    assert value == repr(("", True))
+
+
+def test_filesystem_broker_keeps_its_folders_under_the_var_directory(tmp_path):
+    value = settings_value(
+        "sorted(settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()), "
+        "settings.CELERY_TASK_ALWAYS_EAGER",
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_TASK_ALWAYS_EAGER=None,
+        ACCORD_VAR_DIR=str(tmp_path),
+    )
+
+    celery_dir = tmp_path / "celery"
+    expected_options = {
+        "control_folder": str(celery_dir / "control"),
+        "data_folder_in": str(celery_dir / "queue"),
+        "data_folder_out": str(celery_dir / "queue"),
+        "processed_folder": str(celery_dir / "processed"),
+        "store_processed": False,
+    }
+    assert value == repr((sorted(expected_options.items()), False))
+    assert sorted(path.name for path in celery_dir.iterdir()) == ["control", "processed", "queue"]
+
+
+def test_redis_broker_is_also_the_result_backend():
+    value = settings_value(
+        "settings.CELERY_RESULT_BACKEND, settings.CELERY_TASK_ALWAYS_EAGER",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
+        CELERY_RESULT_BACKEND=None,
+        CELERY_TASK_ALWAYS_EAGER=None,
+    )
+
+    assert value == repr(("redis://127.0.0.1:6379/3", False))
