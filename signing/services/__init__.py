@@ -1,0 +1,46 @@
+"""Writes and checks of the platform PKI and PDF signatures.
+
+The platform's CA (root, platform signing identity, time-stamping unit) is set up by
+`pki_init`; organizations and communities get their identity on demand from
+`identity_for_owner`. `sign_pdf` signs bytes; `document_sign` (a person, confirming with their
+password) and `document_sign_as_platform` (the platform itself) sign a stored Document and
+store the result as its next version. `validate_pdf` checks any PDF against our root and CRL.
+"""
+
+from ..pdf import SignatureField, StampTextError
+from ..validation import SignatureReport, ValidationReport
+from .pki import (
+    crl_current,
+    crl_issue,
+    identity_for_owner,
+    identity_revoke,
+    pki_init,
+    root_certificate_pem,
+)
+from .signatures import (
+    SignatureRefusedError,
+    document_sign,
+    document_sign_as_platform,
+    sign_pdf,
+    signer_password_check,
+    validate_pdf,
+)
+
+__all__ = [
+    "SignatureField",
+    "SignatureRefusedError",
+    "SignatureReport",
+    "StampTextError",
+    "ValidationReport",
+    "crl_current",
+    "crl_issue",
+    "document_sign",
+    "document_sign_as_platform",
+    "identity_for_owner",
+    "identity_revoke",
+    "pki_init",
+    "root_certificate_pem",
+    "sign_pdf",
+    "signer_password_check",
+    "validate_pdf",
+]

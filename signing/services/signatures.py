@@ -1,0 +1,349 @@
+"""Signing PDFs and stored Documents, and validating any PDF against the platform root.
+
+These functions call pyHanko's synchronous API, which runs `asyncio.run`: call them from sync
+code (views, Celery tasks, commands), never inside a running event loop.
+
+Who may sign for an organization or community is the calling workflow's decision (its
+`permissions.py`); this module checks that the identity is usable and that the person is who
+they say they are.
+"""
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import audit.services as audit
+from documents import selectors as documents_selectors
+from documents import services as documents_services
+from documents.models import Document
+
+from .. import pdf, validation
+from ..models import SignatureRecord, SigningIdentity
+from ..pdf import SignatureField
+from ..validation import ValidationReport
+from .pki import Kind, Reason, loaded_signer, loaded_timestamper, require_identity, trust_anchors
+
+
+class SignatureRefusedError(ValidationError):
+    """Nothing was signed: a wrong password, or an identity that may not sign any more.
+
+    `reason` says which (`wrong_password`, `revoked`, …). A wrong password is reported on the
+    `password` field, so a form with that field shows it there.
+    """
+
+    def __init__(self, message, code=None, params=None, *, reason=None, field=None):
+        # (message, code, params) as in ValidationError, so that pickling round-trips.
+        self.reason = reason or code or "refused"
+        if field:
+            message = {field: [ValidationError(message, code=self.reason)]}
+        super().__init__(message, code=self.reason, params=params)
+
+
+def _refuse(
+    *, message, code: str, identity, user, target=None, field: str | None = None
+) -> SignatureRefusedError:
+    payload = {"why": code}
+    if identity is not None:
+        payload.update(identity=identity.pk, serial=identity.serial)
+    audit.record(
+        action="signature.refused",
+        actor=user,
+        target=target if target is not None else identity,
+        payload=payload,
+    )
+    return SignatureRefusedError(message, reason=code, field=field)
+
+
+def _ensure_usable(identity: SigningIdentity, *, user, target=None) -> SigningIdentity:
+    """Re-read the identity (another process may have revoked it) and refuse, audited, an
+    identity that is revoked, expired or not a signing identity."""
+    fresh = SigningIdentity.objects.get(pk=identity.pk)
+    if fresh.revoked_at is not None:
+        raise _refuse(
+            message=_("This signing identity has been revoked and can no longer sign."),
+            code="revoked",
+            identity=fresh,
+            user=user,
+            target=target,
+        )
+    if fresh.not_after <= timezone.now():
+        raise _refuse(
+            message=_("This signing identity has expired."),
+            code="expired",
+            identity=fresh,
+            user=user,
+            target=target,
+        )
+    if fresh.kind in (Kind.ROOT, Kind.TIMESTAMPING):
+        raise _refuse(
+            message=_("This identity does not sign documents."),
+            code="not_a_signer",
+            identity=fresh,
+            user=user,
+            target=target,
+        )
+    return fresh
+
+
+def _stamp_time(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} UTC{offset[:3]}:{offset[3:]}"
+
+
+def _sign(
+    *,
+    pdf_bytes: bytes,
+    identity: SigningIdentity,
+    field_name: str,
+    reason: str,
+    location: str,
+    signer_label: str,
+    user,
+    certify: bool,
+    fields_to_create: Iterable[SignatureField],
+    stamp_background: bytes | None,
+    password_confirmed: bool = False,
+) -> tuple[bytes, dt.datetime]:
+    root = require_identity(Kind.ROOT)
+    signed_at = timezone.now()
+    signer_name = identity.common_name if user is None else f"{identity.common_name} · {user}"
+    signed = pdf.apply_signature(
+        pdf_bytes=pdf_bytes,
+        signer=loaded_signer(identity, root),
+        timestamper=loaded_timestamper(root),
+        anchors=trust_anchors(root),
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        signer_name=signer_name,
+        role=signer_label,
+        signed_at=_stamp_time(signed_at),
+        certify=certify,
+        fields_to_create=tuple(fields_to_create),
+        stamp_background=stamp_background,
+        password_confirmed=password_confirmed,
+    )
+    return signed, signed_at
+
+
+def sign_pdf(
+    *,
+    pdf_bytes: bytes,
+    identity: SigningIdentity,
+    field_name: str,
+    reason: str,
+    location: str = "",
+    signer_label: str,
+    user=None,
+    certify: bool = False,
+    fields_to_create: Iterable[SignatureField] = (),
+    stamp_background: bytes | None = None,
+) -> bytes:
+    """Sign PDF bytes in `field_name`, as an incremental PAdES B-LT update with a timestamp.
+
+    Multi-party documents: the first signer passes every party's field in `fields_to_create`
+    and `certify=True` (DocMDP "fill forms"); later signers sign their existing field. The
+    stamp shows signer, `signer_label` (the role) and time; text in other than Latin script
+    needs `stamp_background` (a PNG or one-page PDF carrying the label), since pyHanko's
+    stamp font cannot draw it. A revoked identity is refused (audited). Storing the result
+    and auditing the signature is the caller's job (see `document_sign`).
+    """
+    identity = _ensure_usable(identity, user=user)
+    signed, _signed_at = _sign(
+        pdf_bytes=pdf_bytes,
+        identity=identity,
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        signer_label=signer_label,
+        user=user,
+        certify=certify,
+        fields_to_create=fields_to_create,
+        stamp_background=stamp_background,
+    )
+    return signed
+
+
+def _ensure_latest(document: Document) -> None:
+    if documents_selectors.document_has_newer_version(document):
+        raise ValidationError(
+            _("A newer version of this document exists: sign that one."), code="stale"
+        )
+
+
+def _sign_document(
+    *,
+    document: Document,
+    identity: SigningIdentity,
+    user,
+    field_name: str,
+    reason: str,
+    signer_label: str,
+    location: str,
+    certify: bool,
+    fields_to_create: Iterable[SignatureField],
+    stamp_background: bytes | None,
+) -> Document:
+    identity = _ensure_usable(identity, user=user, target=document)
+    _ensure_latest(document)
+    with document.file.open("rb") as stored:
+        original = stored.read()
+    if hashlib.sha256(original).hexdigest() != document.sha256:
+        raise _refuse(
+            message=_("The stored file does not match its record: it was not signed."),
+            code="file_mismatch",
+            identity=identity,
+            user=user,
+            target=document,
+        )
+    # Sign outside the transaction: the database stays unlocked for the ~tens of ms it takes.
+    signed, signed_at = _sign(
+        pdf_bytes=original,
+        identity=identity,
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        signer_label=signer_label,
+        user=user,
+        certify=certify,
+        fields_to_create=fields_to_create,
+        stamp_background=stamp_background,
+        password_confirmed=user is not None,
+    )
+    with transaction.atomic():
+        previous = Document.objects.select_for_update().get(pk=document.pk)
+        _ensure_latest(previous)  # again: someone may have signed meanwhile
+        new_version = documents_services.document_add_version(
+            previous=previous, pdf_bytes=signed, created_by=user
+        )
+        record = SignatureRecord.objects.create(
+            document=new_version,
+            identity=identity,
+            user=user,
+            signed_at=signed_at,
+            reason=reason,
+            field_name=field_name,
+            role_label=signer_label,
+        )
+        audit.record(
+            action="document.signed",
+            actor=user,
+            target=new_version,
+            payload={
+                "previous": previous.pk,
+                "version": new_version.version,
+                "sha256": new_version.sha256,
+                "field": field_name,
+                "identity": identity.pk,
+                "serial": identity.serial,
+                "signature_record": record.pk,
+                "role": signer_label,
+                "certify": certify,
+            },
+        )
+    return new_version
+
+
+def signer_password_check(
+    *, user, password: str, target=None, identity: SigningIdentity | None = None
+) -> None:
+    """Refuse unless `password` is `user`'s: SignatureRefusedError on the `password` field and
+    a `signature.refused` event. Call it before opening the transaction that signs: an event
+    written inside a transaction that then rolls back is lost with it."""
+    if not password or not user.check_password(password):
+        raise _refuse(
+            message=_("The password is not correct: the document was not signed."),
+            code="wrong_password",
+            identity=identity,
+            user=user,
+            target=target,
+            field="password",
+        )
+
+
+def document_sign(
+    *,
+    document: Document,
+    identity: SigningIdentity,
+    user,
+    password: str,
+    field_name: str,
+    reason: str,
+    signer_label: str = "",
+    location: str = "",
+    certify: bool = False,
+    fields_to_create: Iterable[SignatureField] = (),
+    stamp_background: bytes | None = None,
+) -> Document:
+    """A person signs `document` with `identity`, confirming with their password.
+
+    Returns the new version (the same PDF plus the signature) with its SignatureRecord.
+    A wrong password or an unusable identity raises SignatureRefusedError and writes a
+    `signature.refused` event; nothing is signed. That event is part of the current
+    transaction: a caller that signs inside its own transaction (a task completion, say)
+    calls `signer_password_check` first, outside it, so that a refusal stays on record.
+    """
+    signer_password_check(user=user, password=password, target=document, identity=identity)
+    return _sign_document(
+        document=document,
+        identity=identity,
+        user=user,
+        field_name=field_name,
+        reason=reason,
+        signer_label=signer_label,
+        location=location,
+        certify=certify,
+        fields_to_create=fields_to_create,
+        stamp_background=stamp_background,
+    )
+
+
+def document_sign_as_platform(
+    *,
+    document: Document,
+    field_name: str,
+    reason: str,
+    signer_label: str = "",
+    location: str = "",
+    certify: bool = False,
+    fields_to_create: Iterable[SignatureField] = (),
+    stamp_background: bytes | None = None,
+) -> Document:
+    """The platform signs `document` (approval letters, notices, receipts): no person, no
+    password. Returns the new version."""
+    return _sign_document(
+        document=document,
+        identity=require_identity(Kind.PLATFORM),
+        user=None,
+        field_name=field_name,
+        reason=reason,
+        signer_label=signer_label,
+        location=location,
+        certify=certify,
+        fields_to_create=fields_to_create,
+        stamp_background=stamp_background,
+    )
+
+
+def validate_pdf(pdf_bytes: bytes) -> ValidationReport:
+    """Check every signature against the platform root and its newest CRL, without network.
+
+    `report.ok` only when there is at least one signature, every one is intact, valid and
+    trusted (pyHanko's bottom line, timestamp included), and nothing but signatures and
+    validation data was added after any of them.
+    """
+    root = require_identity(Kind.ROOT)
+    compromised = frozenset(
+        SigningIdentity.objects.filter(revocation_reason=Reason.KEY_COMPROMISE).values_list(
+            "serial", flat=True
+        )
+    )
+    return validation.validate(
+        pdf_bytes, anchors=trust_anchors(root), compromised_serials=compromised
+    )

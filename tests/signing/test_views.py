@@ -1,0 +1,177 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Organization
+from documents.models import Document
+from signing import pdf, services
+
+from .conftest import FIELDS, chinese_label_png, sign_twice, store_document
+
+
+@pytest.fixture
+def signed_document(unsigned_document, org_identity):
+    return services.document_sign_as_platform(
+        document=unsigned_document,
+        field_name="platform",
+        reason="Approved",
+        signer_label="Approval",
+        certify=True,
+        fields_to_create=[pdf.SignatureField("platform", (50, 50, 250, 130))],
+    )
+
+
+def stored_bytes(document: Document) -> bytes:
+    with document.file.open("rb") as stored:
+        return stored.read()
+
+
+def upload(data: bytes, name: str = "agreement.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def test_verify_page_shows_a_signed_document_to_anyone(client, signed_document, monkeypatch):
+    monkeypatch.setattr(
+        Organization,
+        "verification_status_label",
+        property(lambda organization: f"Active member ({organization.pk})"),
+        raising=False,
+    )
+
+    response = client.get(f"/verify/{signed_document.verification_code}/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert signed_document.sha256 in page
+    assert signed_document.title in page
+    assert f"Active member ({signed_document.owner_id})" in page
+    assert "Accord Platform" in page
+    assert "Approval" in page  # the role from the signature record
+    assert response.context["report"].ok is True
+    [row] = response.context["rows"]
+    assert (row["report"].intact, row["report"].valid, row["report"].trusted) == (True,) * 3
+    assert row["report"].timestamp_time is not None
+    assert response.context["latest"] is None
+
+
+def test_verify_page_of_an_older_version_links_to_the_newest(client, signed_document):
+    original = Document.objects.get(version=1)
+
+    response = client.get(f"/verify/{original.verification_code}/")
+
+    assert response.status_code == 200
+    assert response.context["latest"] == signed_document
+    assert f"/verify/{signed_document.verification_code}/" in response.content.decode()
+    assert response.context["report"].signatures == ()
+
+
+def test_verify_page_of_an_unknown_code_is_404(client, pki):
+    assert client.get("/verify/NOSUCHCODE22/").status_code == 404
+
+
+def test_upload_of_a_known_signed_version_names_it(client, signed_document):
+    response = client.post("/verify/", {"file": upload(stored_bytes(signed_document))})
+
+    assert response.status_code == 200
+    assert response.context["known"] == signed_document
+    assert response.context["report"].ok is True
+    assert f"version {signed_document.version}" in response.content.decode()
+
+
+def test_upload_of_an_older_version_says_a_newer_one_exists(client, signed_document):
+    original = Document.objects.get(version=1)
+
+    response = client.post("/verify/", {"file": upload(stored_bytes(original))})
+
+    assert response.context["known"] == original
+    assert response.context["latest"] == signed_document
+
+
+def test_upload_of_an_unknown_signed_pdf_is_checked_but_not_recognised(client, org_identity, pki):
+    _once, twice = sign_twice(first_identity=org_identity, second_identity=pki["platform"])
+
+    response = client.post("/verify/", {"file": upload(twice)})
+
+    assert response.context["known"] is None
+    assert response.context["report"].ok is True
+    assert 'id="unknown"' in response.content.decode()
+
+
+def test_upload_of_a_changed_copy_reports_broken_signatures(client, signed_document):
+    data = bytearray(stored_bytes(signed_document))
+    data[12] ^= 0x01  # in the binary comment of the first revision
+
+    response = client.post("/verify/", {"file": upload(bytes(data))})
+
+    assert response.context["known"] is None
+    assert response.context["report"].ok is False
+    assert response.context["rows"][0]["report"].intact is False
+
+
+def test_upload_of_a_non_pdf_is_refused_with_a_message_and_nothing_stored(client, pki, settings):
+    before = Document.objects.count()
+
+    response = client.post("/verify/", {"file": upload(chinese_label_png(), name="looks-like.pdf")})
+
+    assert response.status_code == 200
+    assert "report" not in response.context
+    assert (
+        response.context["form"]
+        .errors["file"][0]
+        .startswith("This file's content is not an accepted type (PDF)")
+    )
+    assert Document.objects.count() == before
+
+
+def test_upload_over_the_size_limit_is_refused_with_a_message(client, pki, settings):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 1024
+
+    response = client.post("/verify/", {"file": upload(pdf.blank_pdf() + b"%" * 2048)})
+
+    assert response.status_code == 200
+    assert "report" not in response.context
+    assert "too large" in response.context["form"].errors["file"][0]
+
+
+def test_verify_form_is_public(client, pki):
+    response = client.get("/verify/")
+    assert response.status_code == 200
+    assert 'enctype="multipart/form-data"' in response.content.decode()
+
+
+def test_second_signature_on_a_stored_document_is_listed_with_both_roles(
+    client, organization, org_identity, pki
+):
+    from tests.factories import PASSWORD, UserFactory
+
+    document = store_document(organization, pdf.blank_pdf())
+    signer = UserFactory(username="orgsigner")
+    first = services.document_sign(
+        document=document,
+        identity=org_identity,
+        user=signer,
+        password=PASSWORD,
+        field_name=FIELDS[0].name,
+        reason="Agree",
+        signer_label="Organization signer",
+        certify=True,
+        fields_to_create=FIELDS,
+        stamp_background=chinese_label_png(),
+    )
+    second = services.document_sign_as_platform(
+        document=first, field_name=FIELDS[1].name, reason="Witness", signer_label="Platform"
+    )
+
+    response = client.get(f"/verify/{second.verification_code}/")
+
+    rows = response.context["rows"]
+    assert [row["record"].role_label for row in rows] == ["Organization signer", "Platform"]
+    assert [row["report"].trusted for row in rows] == [True, True]
+    assert rows[0]["record"].user == signer
+
+
+def test_upload_of_a_broken_pdf_says_it_cannot_be_read(client, pki):
+    response = client.post("/verify/", {"file": upload(b"%PDF-1.7\n" + b"\x00garbage" * 200)})
+
+    assert response.status_code == 200
+    assert response.context["report"].error.startswith("unreadable PDF")
+    assert "could not be read as a PDF" in response.content.decode()
