@@ -30,6 +30,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template.backends.django import DjangoTemplates
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -243,3 +244,27 @@ def render_pdf(template_name: str, context: dict[str, Any], language: str) -> Re
     if recorder.messages:
         raise MissingGlyphError(f"{template_name}: {recorder.messages[0]}")
     return RenderedPdf(pdf=pdf, page_count=len(document.pages))
+
+
+def render_stamp(*, lines: list[str], width_mm: float, height_mm: float) -> bytes:
+    """A one-page PDF the size of a signature stamp, carrying `lines` (any script).
+
+    pyHanko's stamp font draws Latin only, so signing uses this as the stamp's background
+    to show the signer and role in Chinese.
+    """
+    body = "".join(f"<div>{escape(line)}</div>" for line in lines)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
+        f"@page {{ size: {width_mm}mm {height_mm}mm; margin: 0; }}"
+        "html { font-family: 'WenQuanYi Micro Hei', sans-serif; font-size: 8pt; "
+        "line-height: 1.3; color: #8b0000; text-align: center; }"
+        "body { margin: 1.5mm 2mm; }"
+        "</style></head><body>" + body + "</body></html>"
+    )
+    with _watch_missing_glyphs() as recorder:
+        pdf = HTML(
+            string=html, base_url=public_url(), url_fetcher=StaticOnlyURLFetcher()
+        ).write_pdf()
+    if recorder.messages:
+        raise MissingGlyphError(f"stamp: {recorder.messages[0]}")
+    return pdf

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "signing",
     "workflows.inbox",
     "workflows.onboarding",
+    "workflows.agreements",
     "demo",
 ]
 
@@ -203,7 +204,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+ACCORD_AGREEMENT_REMINDER_DAYS = env.list(
+    "ACCORD_AGREEMENT_REMINDER_DAYS", cast=int, default=[30, 7]
+)
 CELERY_BEAT_SCHEDULE = {
+    "agreements-daily": {
+        "task": "workflows.agreements.tasks.agreements_daily",
+        "schedule": 3600.0,
+    },
     "fire-due-flow-timers": {
         "task": "workflows.inbox.tasks.fire_due_timers",
         "schedule": 60.0,

@@ -66,6 +66,4 @@ def draft_application(applicant):
 @pytest.fixture
 def submitted_application(draft_application, applicant, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return onboarding.application_submit(
-            application_id=draft_application.pk, actor=applicant
-        )
+        return onboarding.application_submit(application_id=draft_application.pk, actor=applicant)

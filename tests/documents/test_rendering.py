@@ -124,7 +124,7 @@ def test_chinese_text_is_drawn_as_glyphs_that_read_back_from_the_pdf():
 
     text = pdf_text(rendered.pdf)
     assert "社区援助服务协议" in text
-    assert "乙方（援助组织）" in text  # noqa: RUF001 - Chinese punctuation is meant
+    assert "乙方（援助组织）" in text
     assert "阳光志愿服务中心" in text
     assert rendered.page_count == 2
     assert rendered.pdf.startswith(b"%PDF-")

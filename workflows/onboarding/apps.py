@@ -11,6 +11,7 @@ class OnboardingConfig(AppConfig):
         from accounts.roles import register_approver_permission
         from workflows.inbox.registry import register_flow
 
+        from . import permissions
         from .flows import OnboardingFlow
 
         register_flow(OnboardingFlow)
@@ -21,6 +22,18 @@ class OnboardingConfig(AppConfig):
         from .models import OrganizationApplication
 
         register_state_labels(dict(OrganizationApplication.Status.choices))
+
+        from accounts.models import Organization
+        from documents.access import register_reader
+
+        # Approval letters belong to the organization: its members and approvers read them.
+        register_reader(
+            Organization,
+            lambda user, organization: (
+                permissions.is_reviewer(user)
+                or user.has_perm("accounts.view_organization", organization)
+            ),
+        )
         register_action_labels(
             {
                 "application.created": _("Application created"),

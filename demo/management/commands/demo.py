@@ -164,7 +164,7 @@ APPLICATIONS = (
         service_area="海淀区",
         outcome=Status.CHANGES_REQUESTED,
         reviewer="approver2",
-        comment="请补充最近一年的年检报告，并写明服务区域覆盖的具体街道。",  # noqa: RUF001
+        comment="请补充最近一年的年检报告，并写明服务区域覆盖的具体街道。",
     ),
     DemoApplication(
         serial=1005,
@@ -177,7 +177,7 @@ APPLICATIONS = (
         service_area="朝阳区朝外街道",
         outcome=Status.REJECTED,
         reviewer="approver2",
-        comment="登记证书上的机构名称与申请名称不一致，且证书已过有效期。",  # noqa: RUF001
+        comment="登记证书上的机构名称与申请名称不一致，且证书已过有效期。",
     ),
     DemoApplication(
         serial=1006,
@@ -200,7 +200,7 @@ APPLICATIONS = (
         address="北京市朝阳区东风乡将台路 5 号",
         service_area="朝阳区东风地区",
         outcome=Status.SUSPENDED,
-        comment="年度检查未通过：财务报告缺失，暂停服务待整改。",  # noqa: RUF001
+        comment="年度检查未通过：财务报告缺失，暂停服务待整改。",
     ),
 )
 

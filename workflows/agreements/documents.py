@@ -1,0 +1,257 @@
+"""The agreement's documents: the PDF both parties sign, the termination notice and the
+evidence summary. Rendering goes through `documents`, signatures through `signing`."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.selectors import audit_event_list_for_target
+from documents import services as documents_services
+from documents.models import Document
+from documents.rendering import render_stamp
+from documents.selectors import document_list_for_owner
+from signing import services as signing_services
+from signing.services import SignatureField
+
+from .models import AgreementEvidence, AidAgreement, TerminationRequest
+
+MM = 72 / 25.4  # PDF points per millimetre
+A4_HEIGHT_MM = 297
+PAGE_MARGIN_TOP_MM = 22  # static/pdf/accord-pdf.css @page margin
+PAGE_MARGIN_LEFT_MM = 20
+
+
+@dataclass(frozen=True)
+class SignatureBox:
+    field: str
+    left_mm: float
+    top_mm: float
+    width_mm: float = 80
+    height_mm: float = 32
+
+    def pdf_box(self) -> tuple[int, int, int, int]:
+        """(x1, y1, x2, y2) in PDF points, origin bottom-left, on the signature page."""
+        x1 = (PAGE_MARGIN_LEFT_MM + self.left_mm) * MM
+        top = (PAGE_MARGIN_TOP_MM + self.top_mm) * MM
+        y2 = A4_HEIGHT_MM * MM - top
+        return (
+            round(x1),
+            round(y2 - self.height_mm * MM),
+            round(x1 + self.width_mm * MM),
+            round(y2),
+        )
+
+
+# Party B (the organization) signs first, then Party A (the community) countersigns.
+ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=20)
+COMMUNITY_BOX = SignatureBox(field="community", left_mm=0, top_mm=20)
+
+
+def agreement_number(agreement: AidAgreement) -> str:
+    return f"ACC-{agreement.created_at:%Y}-{agreement.pk:06d}"
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.splitlines() if p.strip()]
+
+
+def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
+    """Render the agreement once, when it is sent: the version both parties sign."""
+    with translation.override(agreement.language):
+        boxes = [
+            {**box.__dict__, "label": label, "label_top_mm": box.top_mm - 7}
+            for box, label in (
+                (
+                    COMMUNITY_BOX,
+                    _("Party A (community): %(name)s") % {"name": agreement.community.name},
+                ),
+                (
+                    ORGANIZATION_BOX,
+                    _("Party B (aid organization): %(name)s")
+                    % {"name": agreement.organization.name},
+                ),
+            )
+        ]
+    return documents_services.document_render(
+        owner=agreement,
+        kind=Document.Kind.AGREEMENT,
+        title=agreement.title,
+        template_name="pdf/agreement.html",
+        context={
+            "title": agreement.title,
+            "community_name": agreement.community.name,
+            "organization_name": agreement.organization.name,
+            "organization_credit_code": agreement.organization.credit_code,
+            "effective_date": agreement.effective_date,
+            "end_date": agreement.end_date,
+            "amount": agreement.amount,
+            "agreement_number": agreement_number(agreement),
+            "scope_paragraphs": _paragraphs(agreement.scope),
+            "terms_paragraphs": _paragraphs(agreement.terms),
+            "attachment_names": [a.name for a in agreement.attachments.all()],
+            "signature_boxes": boxes,
+        },
+        language=agreement.language,
+        created_by=actor,
+    )
+
+
+def _fields(page: int) -> tuple[SignatureField, ...]:
+    return tuple(
+        SignatureField(name=box.field, box=box.pdf_box(), page=page)
+        for box in (ORGANIZATION_BOX, COMMUNITY_BOX)
+    )
+
+
+def _stamp(agreement: AidAgreement, party: str, signer: User, role: Any) -> bytes:
+    with translation.override(agreement.language):
+        lines = [party, f"{role} · {signer}"]
+    return render_stamp(lines=lines, width_mm=ORGANIZATION_BOX.width_mm, height_mm=22)
+
+
+def sign_for_organization(agreement: AidAgreement, *, actor: User, password: str) -> Document:
+    """The organization's signature certifies the PDF (DocMDP: fill forms) and creates both
+    signature fields, so that the community's later signature keeps this one valid."""
+    document = agreement.document
+    with translation.override(agreement.language):
+        role = _("Signer for the organization")
+        reason = _("Signed for the organization")
+    return signing_services.document_sign(
+        document=document,
+        identity=signing_services.identity_for_owner(agreement.organization),
+        user=actor,
+        password=password,
+        field_name=ORGANIZATION_BOX.field,
+        reason=str(reason),
+        signer_label=str(role),
+        certify=True,
+        fields_to_create=_fields(document.page_count - 1),
+        stamp_background=_stamp(agreement, agreement.organization.name, actor, role),
+    )
+
+
+def countersign_for_community(agreement: AidAgreement, *, actor: User, password: str) -> Document:
+    with translation.override(agreement.language):
+        role = _("Community manager")
+        reason = _("Countersigned for the community")
+    return signing_services.document_sign(
+        document=agreement.document,
+        identity=signing_services.identity_for_owner(agreement.community),
+        user=actor,
+        password=password,
+        field_name=COMMUNITY_BOX.field,
+        reason=str(reason),
+        signer_label=str(role),
+        stamp_background=_stamp(agreement, agreement.community.name, actor, role),
+    )
+
+
+def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
+    """Render the termination notice and have the platform sign it."""
+    agreement = request.agreement
+    document = documents_services.document_render(
+        owner=agreement,
+        kind=Document.Kind.TERMINATION_NOTICE,
+        title=agreement.title,
+        template_name="pdf/termination_notice.html",
+        context={
+            "title": agreement.title,
+            "agreement_number": agreement_number(agreement),
+            "community_name": agreement.community.name,
+            "organization_name": agreement.organization.name,
+            "requested_by": str(request.requested_by),
+            "reason": request.reason,
+            "decided_by": str(actor),
+            "decided_at": request.decided_at or timezone.now(),
+            "effective_date": request.effective_date,
+            "decision_reason": request.decision_reason,
+        },
+        language=agreement.language,
+        created_by=actor,
+    )
+    with translation.override(agreement.language):
+        reason, role = _("Termination approved by the platform"), _("Accord platform")
+    return signing_services.document_sign_as_platform(
+        document=document,
+        field_name="platform",
+        reason=str(reason),
+        signer_label=str(role),
+        stamp_background=render_stamp(lines=[str(role)], width_mm=60, height_mm=18),
+        fields_to_create=(
+            SignatureField(
+                name="platform",
+                box=SignatureBox("platform", 100, 200, 60, 24).pdf_box(),
+                page=document.page_count - 1,
+            ),
+        ),
+    )
+
+
+def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
+    """Produce the signed evidence summary for `stage` ("active" or "ended"), once.
+
+    Every audit event of the agreement (time, actor, action, states, IP, chain hash) and the
+    SHA-256 of every document version, so the history can be checked offline. A second
+    delivery of the same task finds the stage taken and does nothing.
+    """
+    with transaction.atomic():
+        agreement = AidAgreement.objects.select_related("community", "organization").get(
+            pk=agreement_id
+        )
+        try:
+            with transaction.atomic():
+                evidence = AgreementEvidence.objects.create(agreement=agreement, stage=stage)
+        except IntegrityError:
+            return None
+        events = [
+            {
+                "created_at": e.created_at,
+                "actor": e.actor_repr or "system",
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "ip": e.ip_address or "",
+                "hash": e.hash,
+            }
+            for e in audit_event_list_for_target(target=agreement).order_by("pk")
+        ]
+        versions = [
+            {"kind": d.kind, "version": d.version, "created_at": d.created_at, "sha256": d.sha256}
+            for d in document_list_for_owner(agreement).exclude(
+                kind=Document.Kind.AGREEMENT_EVIDENCE
+            )
+        ]
+        with translation.override(agreement.language):
+            title = _("Evidence summary: %(title)s") % {"title": agreement.title}
+            reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
+        document = documents_services.document_render(
+            owner=agreement,
+            kind=Document.Kind.AGREEMENT_EVIDENCE,
+            title=title,
+            template_name="pdf/agreement_evidence.html",
+            context={
+                "title": agreement.title,
+                "agreement_number": agreement_number(agreement),
+                "community_name": agreement.community.name,
+                "organization_name": agreement.organization.name,
+                "status_label": agreement.get_status_display(),
+                "produced_at": timezone.now(),
+                "documents": versions,
+                "events": events,
+            },
+            language=agreement.language,
+        )
+        # An invisible signature: the summary is a sealed record, not a form to look at.
+        evidence.document = signing_services.document_sign_as_platform(
+            document=document,
+            field_name="platform",
+            reason=str(reason),
+            signer_label=str(role),
+            fields_to_create=(SignatureField(name="platform", box=None, page=0),),
+        )
+        evidence.save(update_fields=["document"])
+        return evidence.document

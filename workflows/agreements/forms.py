@@ -1,0 +1,128 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+from documents.uploads import validate_upload
+
+from .models import AidAgreement
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        for upload in cleaned:
+            validate_upload(upload)
+        return cleaned
+
+
+class AgreementForm(forms.ModelForm):
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        help_text=_("PDF, PNG or JPEG, at most 10 MB each."),
+    )
+
+    class Meta:
+        model = AidAgreement
+        fields = [
+            "community",
+            "organization",
+            "title",
+            "scope",
+            "terms",
+            "effective_date",
+            "end_date",
+            "amount",
+            "language",
+        ]
+        widgets = {
+            "effective_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "scope": forms.Textarea(attrs={"rows": 3}),
+            "terms": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        self.fields["organization"].queryset = Organization.objects.filter(
+            status=Organization.Status.ACTIVE
+        )
+        if self.instance.pk:
+            # The parties are fixed once drafted.
+            del self.fields["community"]
+            del self.fields["organization"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("effective_date"), data.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", _("The end date must be after the effective date."))
+        return data
+
+    def _post_clean(self) -> None:
+        # Model validation would trip over the check constraint before our clear message.
+        pass
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Signing is a legal act: confirm it with your password."),
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TerminationRequestForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    effective_date = forms.DateField(
+        label=_("Proposed effective date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TerminationDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[("approve", _("Approve the termination")), ("reject", _("Reject the request"))],
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Required when you reject; both parties see it."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the parties a reason."))
+        return data
+
+
+class StatusFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("pending", _("Pending signature")),
+            ("signed", _("Signed")),
+            ("expired", _("Expired")),
+            ("ended", _("Ended")),
+        ],
+    )
+    q = forms.CharField(label=_("Search"), required=False)
