@@ -76,7 +76,7 @@ def test_rendering_stores_version_one_with_its_file_hash_size_and_page_count(org
     assert stored.startswith(b"%PDF-")
     assert document.sha256 == hashlib.sha256(stored).hexdigest()
     assert document.size == len(stored)
-    assert document.page_count == 1
+    assert document.page_count == 2  # Chinese page, then English page
 
 
 def test_the_pdf_prints_the_documents_own_verification_code_and_page_url(organization, settings):

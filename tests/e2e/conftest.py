@@ -56,3 +56,11 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _platform_pki(request):
+    # Approving an organization signs its approval letter with the platform's CA.
+    from tests.conftest import platform_pki
+
+    platform_pki(request)

@@ -17,6 +17,7 @@ from documents.uploads import validate_upload
 
 from . import permissions
 from .models import OrganizationApplication
+from .tasks import issue_approval_letter
 
 Status = OrganizationApplication.Status
 
@@ -248,6 +249,7 @@ def application_approve(
         source=source,
         organization_id=organization.pk,
     )
+    issue_approval_letter.delay_on_commit(application.pk)
     _notify_applicant(
         application,
         _("Application approved: %(name)s"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.status import STATUS
 
 from audit.selectors import audit_event_list_for_target
+from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_get_for_user
 from workflows.inbox.services import task_complete
 from workflows.inbox.web import run_service
@@ -86,6 +87,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and application.status in {Status.APPROVED, Status.SUSPENDED},
             "suspend_form": SuspendForm(),
             "events": audit_event_list_for_target(target=application),
+            "documents": (
+                document_list_for_owner(application.organization)
+                if application.organization_id
+                else []
+            ),
         },
     )
 

@@ -5,17 +5,11 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import OrganizationMembership
-from signing import services as signing_services
 from tests.conftest import fresh
 from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
 from workflows.agreements import services
 
 from .helpers import countersign, send, sign
-
-
-@pytest.fixture(autouse=True)
-def pki(db):
-    signing_services.pki_init()
 
 
 @pytest.fixture

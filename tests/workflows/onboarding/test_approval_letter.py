@@ -1,0 +1,74 @@
+"""Approving an organization issues its approval letter: Chinese and English, platform-signed."""
+
+import subprocess
+
+from documents.models import Document
+from signing.models import SignatureRecord
+from signing.services import validate_pdf
+from workflows.onboarding.documents import approval_letter_issue
+from workflows.onboarding.tasks import issue_approval_letter
+
+from .helpers import decide
+
+
+def letters(organization):
+    return Document.objects.filter(
+        kind=Document.Kind.APPROVAL_LETTER, owner_id=str(organization.pk)
+    ).order_by("version")
+
+
+def read(document) -> bytes:
+    with document.file.open("rb") as handle:
+        return handle.read()
+
+
+def test_approval_produces_a_bilingual_letter_signed_by_the_platform(
+    submitted_application, approver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        application = decide(submitted_application, approver, "approve")
+    rendered, signed = letters(application.organization)
+    assert (rendered.version, signed.version) == (1, 2)
+    data = read(signed)
+    report = validate_pdf(data)
+    assert report.ok
+    assert [s.signer for s in report.signatures] == ["Accord Platform"]
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    assert application.name in text
+    assert application.credit_code in text
+    assert "has been approved as an aid organization on Accord" in text
+    assert SignatureRecord.objects.get(document=signed).user is None
+    from audit.models import AuditEvent
+
+    actions = set(
+        AuditEvent.objects.filter(target_id=str(application.organization.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert {"document.generated"} <= actions
+    assert AuditEvent.objects.filter(action="document.signed").exists()
+
+
+def test_the_letter_task_delivered_twice_makes_one_letter(submitted_application, approver):
+    application = decide(submitted_application, approver, "approve")
+    assert letters(application.organization).count() == 0
+    first = issue_approval_letter(application.pk)
+    second = issue_approval_letter(application.pk)
+    assert first is not None
+    assert second is None
+    assert letters(application.organization).count() == 2  # rendered v1 + signed v2
+    assert approval_letter_issue(application_id=application.pk) is None
+
+
+def test_the_letter_is_listed_on_the_organizations_page(
+    client, submitted_application, approver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        application = decide(submitted_application, approver, "approve")
+    client.force_login(application.applicant)
+    page = client.get(application.get_absolute_url()).content.decode()
+    signed = letters(application.organization).last()
+    assert f"/documents/{signed.pk}/file/" in page
+    assert client.get(f"/documents/{signed.pk}/file/").status_code == 200
