@@ -78,8 +78,9 @@ setup: system-packages venv messages
 migrate: setup
 	python manage.py migrate --noinput
 
-# Demo data, only once the demo command exists (it is idempotent).
+# The platform's CA, then demo data (both idempotent).
 demo: migrate
+	python manage.py init_pki
 	@if python manage.py help demo >/dev/null 2>&1; then
 		python manage.py demo
 	else
