@@ -318,3 +318,57 @@ def test_an_approver_who_is_a_party_cannot_decide(active, signer, manager):
         )
     request.refresh_from_db()
     assert request.status == TerminationRequest.Status.OPEN
+
+
+def test_a_signer_cannot_countersign_for_the_community(org_signed, signer, password):
+    with pytest.raises(PermissionDenied):
+        services.agreement_countersign(agreement_id=org_signed.pk, actor=signer, password=password)
+    org_signed.refresh_from_db()
+    assert org_signed.status == Status.PENDING_COMMUNITY_SIGNATURE
+
+
+def test_countersigning_before_the_organization_signed_is_refused(sent, manager, password):
+    with pytest.raises(TransitionNotAllowed):
+        services.agreement_countersign(agreement_id=sent.pk, actor=manager, password=password)
+    sent.refresh_from_db()
+    assert (sent.status, sent.document.version) == (Status.PENDING_ORG_SIGNATURE, 1)
+
+
+def test_another_organizations_signer_cannot_decline(sent, other_signer):
+    with pytest.raises(PermissionDenied):
+        services.agreement_decline(agreement_id=sent.pk, actor=other_signer, reason="no")
+
+
+def test_only_the_initiator_withdraws(sent, community):
+    from accounts import services as accounts_services
+    from tests.conftest import fresh
+
+    colleague = UserFactory(username="colleague")
+    accounts_services.community_manager_add(community=community, user=colleague, actor=None)
+    with pytest.raises(PermissionDenied):
+        services.agreement_withdraw(agreement_id=sent.pk, actor=fresh(colleague))
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+
+
+def test_withdrawal_notifies_the_organizations_signers(sent, manager, signer):
+    services.agreement_withdraw(agreement_id=sent.pk, actor=manager)
+    assert Notification.objects.filter(recipient=signer, subject__contains="withdrawn").exists()
+
+
+def test_expiry_notifies_both_parties(active, manager, signer):
+    services.agreements_expire_due(today=active.end_date + datetime.timedelta(days=1))
+    for user in (manager, signer):
+        assert Notification.objects.filter(recipient=user, subject__contains="expired").exists()
+
+
+def test_the_daily_beat_job_expires_what_is_due(active):
+    from workflows.agreements.tasks import agreements_daily
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    AidAgreement.objects.filter(pk=active.pk).update(
+        effective_date=yesterday - datetime.timedelta(days=30), end_date=yesterday
+    )
+    assert agreements_daily() == {"reminders": 0, "expired": 1, "terminated": 0}
+    active.refresh_from_db()
+    assert active.status == Status.EXPIRED
