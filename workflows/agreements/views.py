@@ -7,14 +7,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.decorators.http import require_POST
-from viewflow.workflow.status import STATUS
 
 from audit.selectors import audit_event_list_for_target
 from signing.services import signer_password_check
-from workflows.inbox.selectors import task_get_for_user
-from workflows.inbox.services import task_complete
+from workflows.inbox.task_views import TaskPageView
 from workflows.inbox.web import run_service
 
 from . import permissions, selectors, services
@@ -207,28 +204,19 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     return response
 
 
-class _TaskView(View):
-    template_name = ""
+class _TaskView(TaskPageView):
     flow_name = "AgreementFlow"
 
-    def get_task(self, request: HttpRequest, task_pk: int) -> Any:
+    def flow_class(self) -> Any:
         from . import flows
 
-        task = task_get_for_user(task_id=task_pk, user=request.user)
-        if task.flow_task.flow_class is not getattr(flows, self.flow_name):
-            raise Http404
-        return task
+        return getattr(flows, self.flow_name)
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        task = self.get_task(request, kwargs["task_pk"])
-        if request.method == "GET" and task.status not in {STATUS.ASSIGNED, STATUS.STARTED}:
-            messages.info(request, _("This task is no longer waiting for you."))
-            return redirect(self.agreement_of(task))
-        self.task = task
-        return super().dispatch(request, *args, **kwargs)
+    def subject_of(self, task: Any) -> AidAgreement:
+        return task.process.coerced.agreement
 
     def agreement_of(self, task: Any) -> AidAgreement:
-        return task.process.coerced.agreement
+        return self.subject_of(task)
 
     def render_task(self, request: HttpRequest, **context: Any) -> HttpResponse:
         agreement = self.agreement_of(self.task)
@@ -243,31 +231,19 @@ class _TaskView(View):
             },
         )
 
-    def complete(
-        self, request: HttpRequest, work: Any, success: Any, form: Any, password: str | None = None
+    def sign_and_complete(
+        self, request: HttpRequest, work: Any, *, success: Any, form: Any, password: str
     ) -> bool:
-        """Complete the task around `work`. A signing action first confirms the password on
-        its own, so that a refusal stays in the audit log (the completion rolls back)."""
-        from . import flows
-
-        flow_class = getattr(flows, self.flow_name)
-        if password is not None:
-            ok, _result = run_service(
-                request,
-                lambda: signer_password_check(
-                    user=request.user, password=password, target=self.agreement_of(self.task)
-                ),
-                form=form,
-            )
-            if not ok:
-                return False
-
-        def run() -> None:
-            with task_complete(task_id=self.task.pk, user=request.user, flow_class=flow_class):
-                work()
-
-        ok, _result = run_service(request, run, success=success, form=form)
-        return ok
+        """Confirm the password on its own first, so that a refusal stays in the audit log
+        (the task completion would roll it back), then sign and complete."""
+        ok, _result = run_service(
+            request,
+            lambda: signer_password_check(
+                user=request.user, password=password, target=self.agreement_of(self.task)
+            ),
+            form=form,
+        )
+        return ok and self.complete(request, work, success=success, form=form)
 
 
 class SignTaskView(_TaskView):
@@ -287,21 +263,21 @@ class SignTaskView(_TaskView):
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
                 ),
-                _("You declined the agreement."),
-                form,
+                success=_("You declined the agreement."),
+                form=form,
             ):
                 return redirect(agreement)
             return self.render_task(request, sign_form=SignForm(), decline_form=form)
         form = SignForm(request.POST)
-        if form.is_valid() and self.complete(
+        if form.is_valid() and self.sign_and_complete(
             request,
             lambda: services.agreement_sign(
                 agreement_id=agreement.pk,
                 actor=request.user,
                 password=form.cleaned_data["password"],
             ),
-            _("You signed the agreement for your organization."),
-            form,
+            success=_("You signed the agreement for your organization."),
+            form=form,
             password=form.cleaned_data["password"],
         ):
             return redirect(agreement)
@@ -319,15 +295,15 @@ class CountersignTaskView(_TaskView):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         agreement = self.agreement_of(self.task)
         form = SignForm(request.POST)
-        if form.is_valid() and self.complete(
+        if form.is_valid() and self.sign_and_complete(
             request,
             lambda: services.agreement_countersign(
                 agreement_id=agreement.pk,
                 actor=request.user,
                 password=form.cleaned_data["password"],
             ),
-            _("You countersigned the agreement: it is active."),
-            form,
+            success=_("You countersigned the agreement: it is active."),
+            form=form,
             password=form.cleaned_data["password"],
         ):
             return redirect(agreement)
@@ -340,7 +316,7 @@ class DecideTerminationTaskView(_TaskView):
     template_name = "agreements/decide_termination_task.html"
     flow_name = "TerminationFlow"
 
-    def agreement_of(self, task: Any) -> AidAgreement:
+    def subject_of(self, task: Any) -> AidAgreement:
         return task.process.coerced.termination_request.agreement
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -372,8 +348,8 @@ class DecideTerminationTaskView(_TaskView):
                         actor=request.user,
                         reason=form.cleaned_data["reason"],
                     ),
-                    message,
-                    form,
+                    success=message,
+                    form=form,
                 )
                 or not form.errors
             ):

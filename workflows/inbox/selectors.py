@@ -64,11 +64,14 @@ def task_subject(task: Task) -> Any:
 
 
 def task_get_for_user(*, task_id: int, user: User) -> Task:
-    """A task the user holds or held, or may claim; 404 for missing and "not yours" alike."""
+    """A task the user holds or held, or one of the kind they may claim (whoever holds it
+    now, so that losing a race to claim it says so); 404 for missing and "not yours" alike."""
     flows = registered_flows()
-    task = _base(flows).filter(pk=task_id, owner=user).first() or (
-        task_list_available(user=user).filter(pk=task_id).first()
-    )
+    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in flows]
+    visible = Q(owner=user)
+    if claimable:
+        visible |= reduce(or_, claimable)
+    task = _base(flows).filter(visible, pk=task_id).first()
     if task is None:
         raise Http404
     return task

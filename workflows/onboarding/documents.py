@@ -25,9 +25,9 @@ def approval_letter_issue(*, application_id: int) -> Document | None:
     deliveries racing each other meet the unique (owner, kind, version) constraint and the
     loser does nothing.
     """
-    application = OrganizationApplication.objects.select_related(
-        "organization", "reviewed_by"
-    ).get(pk=application_id)
+    application = OrganizationApplication.objects.select_related("organization", "reviewed_by").get(
+        pk=application_id
+    )
     if application.organization is None:
         return None
     try:

@@ -6,14 +6,11 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.decorators.http import require_POST
-from viewflow.workflow.status import STATUS
 
 from audit.selectors import audit_event_list_for_target
 from documents.selectors import document_list_for_owner
-from workflows.inbox.selectors import task_get_for_user
-from workflows.inbox.services import task_complete
+from workflows.inbox.task_views import TaskPageView
 from workflows.inbox.web import run_service
 
 from . import permissions, selectors, services
@@ -192,34 +189,22 @@ def application_certificate(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-class _TaskView(View):
-    """A task page: shows the task to its owner and completes it through the inbox service."""
-
-    template_name = ""
-
-    def get_task(self, request: HttpRequest, task_pk: int) -> Any:
+class _TaskView(TaskPageView):
+    def flow_class(self) -> Any:
         from .flows import OnboardingFlow
 
-        task = task_get_for_user(task_id=task_pk, user=request.user)
-        if task.flow_task.flow_class is not OnboardingFlow:
-            raise Http404
-        return task
+        return OnboardingFlow
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET":
-            task = self.get_task(request, kwargs["task_pk"])
-            if task.status not in {STATUS.ASSIGNED, STATUS.STARTED}:
-                messages.info(request, _("This task is no longer waiting for you."))
-                return redirect("onboarding:detail", pk=task.process.coerced.application_id)
-        return super().dispatch(request, *args, **kwargs)
+    def subject_of(self, task: Any) -> OrganizationApplication:
+        return task.process.coerced.application
 
-    def render_task(self, request: HttpRequest, task: Any, form: Any) -> HttpResponse:
-        application = task.process.coerced.application
+    def render_task(self, request: HttpRequest, form: Any) -> HttpResponse:
+        application = self.subject_of(self.task)
         return render(
             request,
             self.template_name,
             {
-                "task": task,
+                "task": self.task,
                 "application": application,
                 "form": form,
                 "events": audit_event_list_for_target(target=application),
@@ -230,17 +215,13 @@ class _TaskView(View):
 class ReviewTaskView(_TaskView):
     template_name = "onboarding/review_task.html"
 
-    def get(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:
-        task = self.get_task(request, task_pk)
-        return self.render_task(request, task, DecisionForm())
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.render_task(request, DecisionForm())
 
-    def post(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:
-        from .flows import OnboardingFlow
-
-        task = self.get_task(request, task_pk)
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         form = DecisionForm(request.POST)
         if not form.is_valid():
-            return self.render_task(request, task, form)
+            return self.render_task(request, form)
         decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
         service, message = {
             DecisionForm.Decision.APPROVE: (
@@ -256,48 +237,42 @@ class ReviewTaskView(_TaskView):
                 _("The applicant was asked for changes."),
             ),
         }[decision]
-        application_id = task.process.coerced.application_id
-
-        def decide() -> None:
-            with task_complete(task_id=task.pk, user=request.user, flow_class=OnboardingFlow):
-                service(application_id=application_id, actor=request.user, comment=comment)
-
-        ok, _result = run_service(request, decide, success=message, form=form)
+        application_id = self.subject_of(self.task).pk
+        ok = self.complete(
+            request,
+            lambda: service(application_id=application_id, actor=request.user, comment=comment),
+            success=message,
+            form=form,
+        )
         if not ok and form.errors:
-            return self.render_task(request, task, form)
+            return self.render_task(request, form)
         return redirect("inbox:index")
 
 
 class ReviseTaskView(_TaskView):
     template_name = "onboarding/revise_task.html"
 
-    def get(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:
-        task = self.get_task(request, task_pk)
-        form = ApplicationForm(instance=task.process.coerced.application)
-        return self.render_task(request, task, form)
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.render_task(request, ApplicationForm(instance=self.subject_of(self.task)))
 
-    def post(self, request: HttpRequest, process_pk: int, task_pk: int) -> HttpResponse:
-        from .flows import OnboardingFlow
-
-        task = self.get_task(request, task_pk)
-        application = task.process.coerced.application
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        application = self.subject_of(self.task)
         form = ApplicationForm(request.POST, request.FILES, instance=application)
         if not form.is_valid():
-            return self.render_task(request, task, form)
+            return self.render_task(request, form)
 
         def resubmit() -> None:
-            with task_complete(task_id=task.pk, user=request.user, flow_class=OnboardingFlow):
-                services.application_update(
-                    application_id=application.pk,
-                    actor=request.user,
-                    certificate=form.cleaned_data.get("certificate"),
-                    **_form_fields(form),
-                )
-                services.application_resubmit(application_id=application.pk, actor=request.user)
+            services.application_update(
+                application_id=application.pk,
+                actor=request.user,
+                certificate=form.cleaned_data.get("certificate"),
+                **_form_fields(form),
+            )
+            services.application_resubmit(application_id=application.pk, actor=request.user)
 
-        ok, _result = run_service(
+        ok = self.complete(
             request, resubmit, success=_("Your application was resubmitted."), form=form
         )
         if not ok and form.errors:
-            return self.render_task(request, task, form)
+            return self.render_task(request, form)
         return redirect("onboarding:detail", pk=application.pk)

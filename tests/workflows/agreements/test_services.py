@@ -285,7 +285,9 @@ def test_approved_termination_issues_a_platform_signed_notice_and_ends_on_the_da
     report = validate_pdf(pdf_bytes(request.notice))
     assert report.ok
     assert len(report.signatures) == 1
-    assert "终止" in pdf_text(request.notice) or "Termination" in pdf_text(request.notice)
+    text = pdf_text(request.notice)
+    assert active.title in text
+    assert request.effective_date.isoformat() in text
     assert (
         services.agreements_terminate_due(today=request.effective_date - datetime.timedelta(days=1))
         == 0
