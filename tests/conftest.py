@@ -26,13 +26,14 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
 
 
-
 def platform_pki(request):
     """Set up the platform's CA in the test's database, as `make run` and `demo` do."""
     names = request.fixturenames
     marker = request.node.get_closest_marker("django_db")
-    if "transactional_db" in names or "live_server" in names or (
-        marker is not None and marker.kwargs.get("transaction")
+    if (
+        "transactional_db" in names
+        or "live_server" in names
+        or (marker is not None and marker.kwargs.get("transaction"))
     ):
         request.getfixturevalue("transactional_db")
     elif "db" in names or marker is not None:
