@@ -1,12 +1,25 @@
-"""`manage.py demo`: one account per role, applications in every onboarding state, review
-tasks waiting in the approvers' inbox, a sound audit trail, and nothing new on a second run."""
+"""`manage.py demo`: one account per role, applications in every onboarding state, aid
+agreements in every state with their signed documents, tasks waiting in the right inboxes, a
+sound audit trail, and nothing new on a second run.
 
+The demo renders and signs some thirty PDFs, so it runs once for this module, inside a
+transaction that is rolled back at the end; each test runs inside its own savepoint on top.
+"""
+
+import datetime
+import shutil
+import subprocess
 from io import StringIO
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
@@ -21,12 +34,31 @@ from accounts.models import (
     User,
 )
 from audit.models import AuditEvent
-from demo.management.commands.demo import PASSWORD, PEOPLE
+from demo.agreements import AGREEMENTS
+from demo.onboarding import PASSWORD, PEOPLE
+from documents.models import Document
+from signing.models import CertificateRevocationList, SignatureRecord, SigningIdentity
+from signing.services import root_certificate_pem, validate_pdf
+from workflows.agreements.flows import AgreementFlow, TerminationFlow
+from workflows.agreements.models import (
+    AgreementEvidence,
+    AgreementProcess,
+    AidAgreement,
+    TerminationProcess,
+    TerminationRequest,
+)
 from workflows.inbox.selectors import task_list_available, task_list_mine, task_subject
 from workflows.onboarding.flows import OnboardingFlow
 from workflows.onboarding.models import OnboardingProcess, OrganizationApplication
 
 Status = OrganizationApplication.Status
+AgreementStatus = AidAgreement.Status
+FULLY_SIGNED = (
+    AgreementStatus.ACTIVE,
+    AgreementStatus.EXPIRED,
+    AgreementStatus.TERMINATION_REQUESTED,
+    AgreementStatus.TERMINATED,
+)
 
 COUNTED_MODELS = [
     User,
@@ -43,17 +75,25 @@ COUNTED_MODELS = [
     OrganizationRoleGroup,
     OrganizationApplication,
     OnboardingProcess,
+    AidAgreement,
+    AgreementProcess,
+    TerminationRequest,
+    TerminationProcess,
+    AgreementEvidence,
     Process,
     Task,
+    Document,
+    SignatureRecord,
+    SigningIdentity,
+    CertificateRevocationList,
     Notification,
     AuditEvent,
 ]
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    # Argon2 is slow on purpose; eleven demo accounts per test would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+needs_pdfsig = pytest.mark.skipif(
+    not (shutil.which("pdfsig") and shutil.which("certutil")),
+    reason="poppler-utils and libnss3-tools are not installed (make setup installs them)",
+)
 
 
 def run_demo() -> str:
@@ -62,13 +102,51 @@ def run_demo() -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("demo-media")
+    # Argon2 is slow on purpose; the demo's accounts and signatures would dominate the run.
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast),
+        transaction.atomic(),
+    ):
+        yield SimpleNamespace(output=run_demo(), today=timezone.localdate())
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(demo, db):
+    """Replaces tests/conftest.py's per-test media folder: the files are the demo's."""
+
+
 @pytest.fixture
-def demo_output(db) -> str:
-    return run_demo()
+def demo_output(demo) -> str:
+    return demo.output
 
 
 def user(username: str) -> User:
     return User.objects.get(username=username)
+
+
+def agreement(title: str) -> AidAgreement:
+    return AidAgreement.objects.select_related("document").get(title=title)
+
+
+def agreement_in(status: str) -> AidAgreement:
+    return AidAgreement.objects.select_related("document").get(status=status)
+
+
+def signers(pdf: bytes) -> list[str]:
+    report = validate_pdf(pdf)
+    assert report.ok, report
+    return [signature.signer for signature in report.signatures]
+
+
+def read(document: Document) -> bytes:
+    with document.file.open("rb") as stored:
+        return stored.read()
 
 
 def snapshot() -> dict:
@@ -86,23 +164,57 @@ def snapshot() -> dict:
                 "credit_code", "status", "certificate", "updated_at"
             )
         ),
+        "agreements": list(
+            AidAgreement.objects.order_by("pk").values_list(
+                "pk", "title", "status", "document_id", "updated_at"
+            )
+        ),
         "tasks": list(Task.objects.order_by("pk").values_list("pk", "status", "owner_id")),
     }
 
 
-def test_both_waiting_reviews_are_available_to_every_approver(demo_output):
+# Inboxes
+
+
+def test_the_approvers_inbox_holds_both_reviews_and_the_termination_decision(demo_output):
+    expected = {
+        (OnboardingFlow.review, OrganizationApplication.objects.get(name="清河邻里互助会")),
+        (OnboardingFlow.review, OrganizationApplication.objects.get(name="望京青年志愿者服务队")),
+        (TerminationFlow.decide, TerminationRequest.objects.get(status="open")),
+    }
     for username in ("approver", "approver2"):
         tasks = list(task_list_available(user=user(username)))
-        assert sorted((task_subject(t).name, t.owner_id, t.status) for t in tasks) == [
-            ("望京青年志愿者服务队", None, STATUS.NEW),
-            ("清河邻里互助会", None, STATUS.NEW),
-        ]
-        assert {t.flow_task for t in tasks} == {OnboardingFlow.review}
+        assert {(t.flow_task, task_subject(t)) for t in tasks} == expected
+        assert {(t.owner_id, t.status) for t in tasks} == {(None, STATUS.NEW)}
 
 
-def test_nobody_but_approvers_sees_the_waiting_reviews(demo_output):
-    for username in ("applicant", "applicant2", "manager", "orgadmin", "resident"):
+def test_the_sign_and_countersign_tasks_wait_for_the_parties_and_nobody_else(demo_output):
+    pending_org = agreement_in(AgreementStatus.PENDING_ORG_SIGNATURE)
+    pending_community = agreement_in(AgreementStatus.PENDING_COMMUNITY_SIGNATURE)
+    [sign] = task_list_available(user=user("orgsigner"))
+    assert (sign.flow_task, task_subject(sign), sign.owner_id) == (
+        AgreementFlow.sign,
+        pending_org,
+        None,
+    )
+    [countersign] = task_list_available(user=user("manager"))
+    assert (countersign.flow_task, task_subject(countersign), countersign.owner_id) == (
+        AgreementFlow.countersign,
+        pending_community,
+        None,
+    )
+    for username in ("applicant", "applicant2", "manager2", "orgadmin", "orgstaff", "resident"):
         assert list(task_list_available(user=user(username))) == []
+
+
+def test_the_revise_task_waits_in_its_applicants_inbox(demo_output):
+    application = OrganizationApplication.objects.get(status=Status.CHANGES_REQUESTED)
+    [task] = task_list_mine(user=application.applicant)
+    assert (task.flow_task, task_subject(task)) == (OnboardingFlow.revise, application)
+    assert application.review_comment
+
+
+# Onboarding
 
 
 def test_applications_are_left_in_every_onboarding_state(demo_output):
@@ -120,13 +232,6 @@ def test_applications_are_left_in_every_onboarding_state(demo_output):
     assert applicants["清河邻里互助会"] == "applicant"
     assert applicants["望京青年志愿者服务队"] == "applicant2"
     assert applicants["回龙观读书会"] == "resident"
-
-
-def test_the_revise_task_waits_in_its_applicants_inbox(demo_output):
-    application = OrganizationApplication.objects.get(status=Status.CHANGES_REQUESTED)
-    [task] = task_list_mine(user=application.applicant)
-    assert (task.flow_task, task_subject(task)) == (OnboardingFlow.revise, application)
-    assert application.review_comment
 
 
 def test_the_demo_organization_was_onboarded_by_an_approver_with_its_members(demo_output):
@@ -161,6 +266,202 @@ def test_the_suspended_organization_is_suspended(demo_output):
     ).exists()
 
 
+def test_every_approved_organization_has_its_platform_signed_approval_letter(demo_output):
+    letters = Document.objects.filter(kind=Document.Kind.APPROVAL_LETTER)
+    organizations = Organization.objects.filter(application__isnull=False)
+    assert {letter.owner for letter in letters} == set(organizations)
+    assert {o.name for o in organizations} == {"阳光社区援助中心", "东风助老服务社"}
+    for organization in organizations:
+        latest = letters.filter(owner_id=str(organization.pk)).order_by("-version").first()
+        assert signers(read(latest)) == ["Accord Platform"]
+
+
+# Aid agreements
+
+
+def test_agreements_are_left_in_every_state_with_realistic_content(demo_output):
+    states = dict(AidAgreement.objects.values_list("status", "title"))
+    assert set(states) == set(AgreementStatus.values)
+    assert AidAgreement.objects.count() == len(AgreementStatus.values) == len(AGREEMENTS)
+    for spec in AGREEMENTS:
+        made = agreement(spec.title)
+        assert (made.community.name, made.organization.name, made.status) == (
+            spec.community,
+            "阳光社区援助中心",
+            spec.outcome,
+        )
+        assert made.initiator.username == spec.manager
+        assert made.amount is not None
+        assert len(made.scope.splitlines()) >= 2
+        assert len(made.terms.splitlines()) >= 8
+
+
+def test_sent_agreements_are_two_page_chinese_pdfs_plus_the_signature_page(demo_output):
+    for made in AidAgreement.objects.exclude(status=AgreementStatus.DRAFT):
+        first = Document.objects.get(kind=Document.Kind.AGREEMENT, owner_id=str(made.pk), version=1)
+        assert (first.language, first.page_count) == ("zh-hans", 3)
+    assert agreement_in(AgreementStatus.DRAFT).document is None
+
+
+def test_fully_signed_agreements_carry_the_organizations_and_the_communitys_signatures(
+    demo_output,
+):
+    for status in FULLY_SIGNED:
+        made = agreement_in(status)
+        manager = {"清河社区": "manager", "望京社区": "manager2"}[made.community.name]
+        assert (made.org_signed_by.username, made.community_signed_by.username) == (
+            "orgsigner",
+            manager,
+        )
+        assert made.document.version == 3
+        assert signers(read(made.document)) == ["阳光社区援助中心", made.community.name]
+
+
+def test_the_organization_signed_but_the_community_has_not_yet(demo_output):
+    made = agreement_in(AgreementStatus.PENDING_COMMUNITY_SIGNATURE)
+    assert (made.org_signed_by.username, made.community_signed_by) == ("orgsigner", None)
+    assert made.document.version == 2
+    assert signers(read(made.document)) == ["阳光社区援助中心"]
+
+
+def test_the_declined_and_the_withdrawn_agreements_were_never_signed(demo_output):
+    declined = agreement_in(AgreementStatus.DECLINED)
+    withdrawn = agreement_in(AgreementStatus.WITHDRAWN)
+    assert "心理咨询资质" in declined.decline_reason
+    for made in (declined, withdrawn):
+        assert (made.org_signed_by, made.document.version, made.ended_at is not None) == (
+            None,
+            1,
+            True,
+        )
+        assert not Task.objects.filter(
+            process__agreementprocess__agreement=made, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+        ).exists()
+    assert AuditEvent.objects.filter(
+        action="agreement.withdrawn", target_id=str(withdrawn.pk), actor__username="manager2"
+    ).exists()
+
+
+def test_the_expired_agreement_was_expired_by_the_schedule_after_its_end_date(demo_output):
+    made = agreement_in(AgreementStatus.EXPIRED)
+    [event] = AuditEvent.objects.filter(action="agreement.expired", target_id=str(made.pk))
+    assert (event.actor, event.from_state, event.to_state) == (None, "active", "expired")
+    assert made.end_date > made.effective_date
+
+
+def test_the_open_termination_request_waits_for_a_decision(demo):
+    made = agreement_in(AgreementStatus.TERMINATION_REQUESTED)
+    [request] = made.termination_requests.all()
+    assert (request.status, request.requested_by.username, request.decided_by) == (
+        TerminationRequest.Status.OPEN,
+        "orgadmin",
+        None,
+    )
+    assert request.effective_date == demo.today + datetime.timedelta(days=30)
+    assert request.notice is None
+
+
+def test_the_terminated_agreement_was_approved_by_approver2_with_a_signed_notice(demo):
+    made = agreement_in(AgreementStatus.TERMINATED)
+    [request] = made.termination_requests.select_related("notice", "decided_by")
+    assert (request.status, request.decided_by.username, request.effective_date) == (
+        TerminationRequest.Status.APPROVED,
+        "approver2",
+        demo.today,
+    )
+    assert request.notice.kind == Document.Kind.TERMINATION_NOTICE
+    assert signers(read(request.notice)) == ["Accord Platform"]
+    decision = Task.objects.get(
+        process__terminationprocess__termination_request=request, flow_task=TerminationFlow.decide
+    )
+    assert (decision.status, decision.owner.username) == (STATUS.DONE, "approver2")
+
+
+def test_each_agreement_that_became_active_has_its_sealed_evidence_summaries(demo_output):
+    stages = {
+        (e.agreement.status, e.stage)
+        for e in AgreementEvidence.objects.select_related("agreement", "document")
+        if signers(read(e.document)) == ["Accord Platform"]
+    }
+    assert stages == {
+        ("active", "active"),
+        ("termination_requested", "active"),
+        ("expired", "active"),
+        ("expired", "ended"),
+        ("terminated", "active"),
+        ("terminated", "ended"),
+    }
+
+
+# Exported documents, checked by pyHanko and by an independent validator
+
+
+@pytest.fixture
+def exported(demo_output, tmp_path) -> Path:
+    directory = tmp_path / "export"
+    call_command("export_documents", str(directory), stdout=StringIO())
+    return directory
+
+
+def expected_signed_files() -> dict[str, int]:
+    """File name → number of signatures, for the agreements' final versions and the notice."""
+    files = {f"agreement-{agreement_in(s).pk}-v3.pdf": 2 for s in FULLY_SIGNED}
+    terminated = agreement_in(AgreementStatus.TERMINATED)
+    files[f"termination_notice-{terminated.pk}-v2.pdf"] = 1
+    return files
+
+
+def test_exported_agreements_carry_two_valid_signatures_and_the_notice_one(exported):
+    expected = expected_signed_files()
+    assert {p.name for p in exported.glob("agreement-*-v3.pdf")} | {
+        p.name for p in exported.glob("termination_notice-*-v2.pdf")
+    } == set(expected)
+    for name, count in expected.items():
+        report = validate_pdf((exported / name).read_bytes())
+        assert report.ok, name
+        assert len(report.signatures) == count, name
+        assert all(signature.ok for signature in report.signatures), name
+
+
+@pytest.fixture
+def nss_db(demo_output, tmp_path) -> Path:
+    """An NSS database that trusts the demo's root CA, as tests/signing/test_pdfsig.py does."""
+    directory = tmp_path / "nss"
+    directory.mkdir()
+    root = tmp_path / "root.pem"
+    root.write_text(root_certificate_pem())
+    subprocess.run(["certutil", "-N", "-d", f"sql:{directory}", "--empty-password"], check=True)
+    trust = ["certutil", "-A", "-n", "accord-root", "-t", "CT,C,C", "-i", str(root)]
+    subprocess.run([*trust, "-d", f"sql:{directory}"], check=True)
+    return directory
+
+
+def pdfsig(nss_db: Path, path: Path) -> str:
+    result = subprocess.run(
+        ["pdfsig", "-nssdir", f"sql:{nss_db}", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+@needs_pdfsig
+def test_pdfsig_accepts_the_exported_agreements_notice_and_letters(exported, nss_db):
+    expected = expected_signed_files()
+    for letter in exported.glob("approval_letter-*-v2.pdf"):
+        expected[letter.name] = 1
+    assert len(expected) == 7
+    for name, count in expected.items():
+        output = pdfsig(nss_db, exported / name)
+        assert output.count("Signature is Valid") == count, output
+        assert output.count("Certificate is Trusted") == count, output
+        assert f"Signature #{count + 1}" not in output
+
+
+# Accounts, summary, idempotency, audit
+
+
 def test_one_account_per_role_with_the_documented_password(demo_output):
     assert user("admin").is_superuser
     assert user("admin").is_staff
@@ -170,11 +471,16 @@ def test_one_account_per_role_with_the_documented_password(demo_output):
     ]
     assert user("approver").is_approver
     assert not user("applicant").is_approver
-    assert list(CommunityMembership.objects.values_list("community__name", "user__username")) == [
-        ("清河社区", "manager")
-    ]
-    assert user("manager").has_perm(
-        "accounts.manage_community", Community.objects.get(name="清河社区")
+    assert set(CommunityMembership.objects.values_list("community__name", "user__username")) == {
+        ("清河社区", "manager"),
+        ("望京社区", "manager2"),
+    }
+    for name, username in (("清河社区", "manager"), ("望京社区", "manager2")):
+        assert user(username).has_perm(
+            "accounts.manage_community", Community.objects.get(name=name)
+        )
+    assert not user("manager").has_perm(
+        "accounts.manage_community", Community.objects.get(name="望京社区")
     )
     assert set(Community.objects.values_list("name", flat=True)) == {"清河社区", "望京社区"}
     demo_users = User.objects.filter(username__in=[p.username for p in PEOPLE])
@@ -194,11 +500,13 @@ def test_every_submitted_certificate_is_a_pdf_and_every_code_is_valid(demo_outpu
         validate_credit_code(application.credit_code)
 
 
-def test_the_summary_names_every_account_and_the_password(demo_output):
+def test_the_summary_names_every_account_the_password_and_every_agreement(demo_output):
     assert "Demo data loaded" in demo_output
     assert PASSWORD in demo_output
     for person in PEOPLE:
         assert person.username in demo_output
+    for spec in AGREEMENTS:
+        assert f"{spec.outcome:<27} {spec.community}  {spec.title}" in demo_output
 
 
 def test_a_second_run_changes_nothing_and_writes_no_audit_event(demo_output):
@@ -207,6 +515,7 @@ def test_a_second_run_changes_nothing_and_writes_no_audit_event(demo_output):
     assert snapshot() == before
     assert "nothing changed" in output
     assert before["counts"]["audit.AuditEvent"] > 0
+    assert before["counts"]["documents.Document"] > 0
 
 
 def test_the_audit_chain_verifies_after_the_demo(demo_output):
@@ -228,4 +537,17 @@ def test_the_audit_chain_verifies_after_the_demo(demo_output):
         "task.created",
         "task.assigned",
         "task.completed",
+        "pki.identity_issued",
+        "document.generated",
+        "document.signed",
+        "agreement.created",
+        "agreement.sent",
+        "agreement.signed",
+        "agreement.countersigned",
+        "agreement.declined",
+        "agreement.withdrawn",
+        "agreement.expired",
+        "agreement.termination_requested",
+        "termination.approved",
+        "agreement.terminated",
     } <= actions

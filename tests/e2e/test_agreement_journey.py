@@ -1,0 +1,175 @@
+"""The aid agreement's signing journey in a real browser: a community manager drafts and sends
+it, the organization's signer claims it from the inbox, mistypes the password, then signs, and
+the manager countersigns; the agreement is active and its PDF carries both signatures."""
+
+import datetime
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from accounts import services as accounts_services
+from accounts.models import OrganizationMembership
+from audit.models import AuditEvent
+from documents.models import Document
+from signing.models import SignatureRecord
+from signing.services import validate_pdf
+from tests.factories import PASSWORD, CommunityFactory, OrganizationFactory, UserFactory
+from workflows.agreements.models import AidAgreement
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.e2e
+
+Status = AidAgreement.Status
+TITLE = "清河社区留守儿童课后辅导帮扶协议"
+COMMUNITY = "清河社区"
+ORGANIZATION = "阳光社区援助中心"
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
+
+
+def claim_from_inbox(page, task_title: str) -> None:
+    page.goto("/inbox/")
+    page.get_by_role("link", name="Available to me").click()
+    row = page.locator("#tasks tbody tr", has_text=TITLE)
+    expect(row).to_contain_text(task_title)
+    row.get_by_role("button", name="Claim").click()
+    expect(page.locator("h1")).to_have_text(f"{task_title}: {TITLE}")
+
+
+def validate_outside_the_event_loop(pdf_bytes: bytes):
+    """pyHanko's synchronous API calls asyncio.run, which refuses to run in this thread while
+    Playwright's event loop is running in it: validate in a thread of its own."""
+
+    def run():
+        try:
+            return validate_pdf(pdf_bytes)
+        finally:
+            connections.close_all()  # that thread's own connection, or PostgreSQL keeps it
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(run).result()
+
+
+def agreement() -> AidAgreement:
+    return AidAgreement.objects.select_related("document").get(title=TITLE)
+
+
+def signatures_on_agreement_documents() -> int:
+    return SignatureRecord.objects.filter(
+        document__kind=Document.Kind.AGREEMENT, document__owner_id=str(agreement().pk)
+    ).count()
+
+
+@pytest.fixture
+def parties(transactional_db):
+    community = CommunityFactory(name=COMMUNITY)
+    organization = OrganizationFactory(name=ORGANIZATION)
+    manager = UserFactory(username="manager", display_name="Liu Guiying")
+    signer = UserFactory(username="signer", display_name="Zhou Xiaoyan")
+    accounts_services.community_manager_add(community=community, user=manager, actor=None)
+    accounts_services.organization_member_add(
+        organization=organization, user=signer, role=OrganizationMembership.Role.SIGNER, actor=None
+    )
+    return community, organization
+
+
+def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages(page, parties):
+    today = timezone.localdate()
+    end = today + datetime.timedelta(days=180)
+
+    # The community manager drafts the agreement and sends it.
+    log_in(page, "manager")
+    page.goto("/agreements/new/")
+    page.get_by_label("Community").select_option(label=COMMUNITY)
+    page.get_by_label("Aid organization").select_option(label=ORGANIZATION)
+    page.get_by_label("Title").fill(TITLE)
+    page.get_by_label("Scope of aid").fill(
+        "为社区留守儿童提供每周三次课后作业辅导和阅读陪伴。\n寒暑假另行组织主题营活动。"
+    )
+    page.get_by_label("Terms").fill(
+        "第一条 甲方提供活动场地并确定帮扶对象名单。\n"
+        "第二条 乙方派出志愿者，如实记录服务时长，每季度提交服务报告。"
+    )
+    page.get_by_label("Effective date").fill(today.isoformat())
+    page.get_by_label("End date").fill(end.isoformat())
+    page.get_by_label("Amount (CNY)").fill("36000.00")
+    page.get_by_label("Document language").select_option("zh-hans")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("The agreement was saved as a draft.")
+    expect(page.locator("h1")).to_have_text(TITLE)
+    expect(page.locator(".status")).to_have_text("Draft")
+
+    page.get_by_role("button", name="Send to the organization").click()
+    expect(page.locator(".messages")).to_contain_text("sent to the organization for signature")
+    expect(page.locator(".status")).to_have_text("Waiting for the organization")
+    expect(page.locator("#documents tbody tr")).to_have_count(1)
+    assert agreement().status == Status.PENDING_ORG_SIGNATURE
+    assert agreement().document.version == 1
+    log_out(page)
+
+    # The signer finds it under "Available to me", claims it and mistypes the password.
+    log_in(page, "signer")
+    claim_from_inbox(page, "Review and sign the aid agreement")
+    page.get_by_label("Your password").fill("not-my-password")
+    page.get_by_role("button", name="Sign the agreement").click()
+    expect(page.locator("main")).to_contain_text(
+        "The password is not correct: the document was not signed."
+    )
+    assert agreement().status == Status.PENDING_ORG_SIGNATURE
+    assert agreement().document.version == 1
+    assert signatures_on_agreement_documents() == 0
+    assert AuditEvent.objects.filter(action="signature.refused", actor__username="signer").exists()
+
+    # Then the right one.
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign the agreement").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "You signed the agreement for your organization."
+    )
+    expect(page.locator(".status")).to_have_text("Waiting for the community")
+    assert agreement().status == Status.PENDING_COMMUNITY_SIGNATURE
+    log_out(page)
+
+    # The manager claims the countersign task and countersigns.
+    log_in(page, "manager")
+    claim_from_inbox(page, "Countersign the aid agreement")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Countersign for the community").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "You countersigned the agreement: it is active."
+    )
+    expect(page.locator(".status")).to_have_text("Active")
+    expect(page.locator("#next-step")).to_contain_text("No step is waiting.")
+    agreement_rows = page.locator("#documents tbody tr", has_text="Aid agreement")
+    expect(agreement_rows).to_have_count(3)
+    for version in ("v1", "v2", "v3"):
+        expect(agreement_rows.filter(has_text=version)).to_have_count(1)
+
+    signed = agreement()
+    assert (signed.status, signed.org_signed_by.username, signed.community_signed_by.username) == (
+        Status.ACTIVE,
+        "signer",
+        "manager",
+    )
+    assert signed.document.version == 3
+    with signed.document.file.open("rb") as stored:
+        report = validate_outside_the_event_loop(stored.read())
+    assert report.ok
+    assert [s.signer for s in report.signatures] == [ORGANIZATION, COMMUNITY]
+    assert all(s.ok for s in report.signatures)
+    assert signatures_on_agreement_documents() == 2
