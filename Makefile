@@ -70,7 +70,7 @@ messages: $(STAMP)
 		--ignore=$(VENV) --ignore=var --ignore=node_modules
 
 makemessages: $(STAMP)
-	python manage.py makemessages -l zh_Hans --no-obsolete \
+	python manage.py makemessages -l zh_Hans --no-obsolete --no-location \
 		--ignore=$(VENV) --ignore=var --ignore=node_modules
 
 setup: system-packages venv messages
