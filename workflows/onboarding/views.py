@@ -37,6 +37,16 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _submit_if_asked(request: HttpRequest, application: OrganizationApplication) -> None:
+    """ "Save and submit" submits right after saving; a refusal leaves the saved draft."""
+    if "submit" in request.POST:
+        run_service(
+            request,
+            lambda: services.application_submit(application_id=application.pk, actor=request.user),
+            success=_("Your application was submitted for review."),
+        )
+
+
 def _form_fields(form: ApplicationForm) -> dict[str, Any]:
     return {k: v for k, v in form.cleaned_data.items() if k != "certificate"}
 
@@ -55,14 +65,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
             form=form,
         )
         if ok:
-            if "submit" in request.POST:
-                run_service(
-                    request,
-                    lambda: services.application_submit(
-                        application_id=application.pk, actor=request.user
-                    ),
-                    success=_("Your application was submitted for review."),
-                )
+            _submit_if_asked(request, application)
             return redirect(application)
     return render(request, "onboarding/application_form.html", {"form": form})
 
@@ -118,14 +121,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if ok:
-            if "submit" in request.POST:
-                run_service(
-                    request,
-                    lambda: services.application_submit(
-                        application_id=application.pk, actor=request.user
-                    ),
-                    success=_("Your application was submitted for review."),
-                )
+            _submit_if_asked(request, application)
             return redirect(application)
     return render(
         request, "onboarding/application_form.html", {"form": form, "application": application}
