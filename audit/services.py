@@ -17,7 +17,7 @@ from .models import AuditEvent
 _ADVISORY_LOCK_KEY = 0x0ACC0D
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record(
     *,
     action: str,
@@ -32,7 +32,9 @@ def record(
 
     Appends are serialized (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions hold
     the database write lock) so that two events never claim the same predecessor. The event is
-    part of the caller's transaction: a rolled-back action leaves no audit row.
+    part of the caller's transaction: a rolled-back action leaves no audit row. No savepoint:
+    a failed append fails the caller's whole transaction, which is what an action whose audit
+    row cannot be written deserves.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -315,10 +315,13 @@ def _withdraw(agreement_id: int, actor: User, expected_status: str | None, proce
 @transaction.atomic
 def agreement_expire(*, agreement_id: int, today: datetime.date | None = None) -> AidAgreement:
     """Expire an active agreement whose end date has passed. Running it twice does nothing."""
-    today = today or timezone.localdate()
+    return _expire_if_due(agreement_id, today or timezone.localdate())[0]
+
+
+def _expire_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgreement, bool]:
     agreement = _locked(agreement_id)
     if agreement.status != Status.ACTIVE or agreement.end_date >= today:
-        return agreement
+        return agreement, False
     source = agreement.status
     agreement.expire()
     agreement.save()
@@ -330,15 +333,16 @@ def agreement_expire(*, agreement_id: int, today: datetime.date | None = None) -
         _("Agreement expired: %(title)s"),
         _("The aid agreement “%(title)s” reached its end date and has expired."),
     )
-    return agreement
+    return agreement, True
 
 
 def agreements_expire_due(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     expired = 0
     for pk in selectors.agreement_ids_due_to_expire(today=today):
-        if agreement_expire(agreement_id=pk, today=today).status == Status.EXPIRED:
-            expired += 1
+        # Count what this run changed: a concurrent run may have expired it a moment ago.
+        with transaction.atomic():
+            expired += _expire_if_due(pk, today)[1]
     return expired
 
 
@@ -485,13 +489,16 @@ def termination_reject(*, request_id: int, actor: User, reason: str) -> Terminat
 @transaction.atomic
 def agreement_terminate(*, agreement_id: int, today: datetime.date | None = None) -> AidAgreement:
     """End an agreement whose approved termination has reached its effective date."""
-    today = today or timezone.localdate()
+    return _terminate_if_due(agreement_id, today or timezone.localdate())[0]
+
+
+def _terminate_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgreement, bool]:
     agreement = _locked(agreement_id)
     approved = agreement.termination_requests.filter(
         status=TerminationRequest.Status.APPROVED, effective_date__lte=today
     ).exists()
     if agreement.status != Status.TERMINATION_REQUESTED or not approved:
-        return agreement
+        return agreement, False
     source = agreement.status
     agreement.terminate()
     agreement.save()
@@ -503,12 +510,13 @@ def agreement_terminate(*, agreement_id: int, today: datetime.date | None = None
         _("Agreement terminated: %(title)s"),
         _("The aid agreement “%(title)s” is terminated."),
     )
-    return agreement
+    return agreement, True
 
 
 def agreements_terminate_due(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
-    return sum(
-        agreement_terminate(agreement_id=pk, today=today).status == Status.TERMINATED
-        for pk in selectors.agreement_ids_due_to_terminate(today=today)
-    )
+    terminated = 0
+    for pk in selectors.agreement_ids_due_to_terminate(today=today):
+        with transaction.atomic():
+            terminated += _terminate_if_due(pk, today)[1]
+    return terminated

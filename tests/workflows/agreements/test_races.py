@@ -334,6 +334,8 @@ def test_expiry_run_twice_at_once_expires_once(active, manager, signer):
     )
 
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    # Each run reports what it changed itself.
+    assert sorted(o.value for o in outcomes) == [0, 1]
     active.refresh_from_db()
     assert active.status == Status.EXPIRED
     assert events(active, "agreement.expired") == 1
