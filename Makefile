@@ -73,7 +73,11 @@ makemessages: $(STAMP)
 	python manage.py makemessages -l zh_Hans --no-obsolete --no-location \
 		--ignore=$(VENV) --ignore=var --ignore=node_modules
 
-setup: system-packages venv messages
+setup: system-packages venv messages .env
+
+# Local development values, so that a bare `python manage.py …` works in this checkout.
+.env:
+	printf '# Development only; never deploy this file.\nDEBUG=1\n' > .env
 
 migrate: setup
 	python manage.py migrate --noinput
