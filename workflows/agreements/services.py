@@ -322,28 +322,42 @@ def _expire_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgreemen
     agreement = _locked(agreement_id)
     if agreement.status != Status.ACTIVE or agreement.end_date >= today:
         return agreement, False
-    source = agreement.status
-    agreement.expire()
-    agreement.save()
-    _record(agreement, action="agreement.expired", actor=None, source=source)
-    generate_agreement_evidence.delay_on_commit(agreement.pk, "ended")
-    _notify(
-        _parties(agreement),
+    _end(
         agreement,
-        _("Agreement expired: %(title)s"),
-        _("The aid agreement “%(title)s” reached its end date and has expired."),
+        agreement.expire,
+        action="agreement.expired",
+        subject=_("Agreement expired: %(title)s"),
+        body=_("The aid agreement “%(title)s” reached its end date and has expired."),
     )
     return agreement, True
 
 
+def _end(
+    agreement: AidAgreement, transition: Any, *, action: str, subject: Any, body: Any
+) -> None:
+    """What every end of an agreement does: the transition, its audit row, the closing
+    evidence summary (after commit) and both parties told."""
+    source = agreement.status
+    transition()
+    agreement.save()
+    _record(agreement, action=action, actor=None, source=source)
+    generate_agreement_evidence.delay_on_commit(agreement.pk, "ended")
+    _notify(_parties(agreement), agreement, subject, body)
+
+
+def _run_due(agreement_ids: list[int], step: Any, today: datetime.date) -> int:
+    """Run `step` on each agreement in its own transaction; count what this run changed
+    (a concurrent run may have done it a moment ago)."""
+    changed = 0
+    for pk in agreement_ids:
+        with transaction.atomic():
+            changed += step(pk, today)[1]
+    return changed
+
+
 def agreements_expire_due(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
-    expired = 0
-    for pk in selectors.agreement_ids_due_to_expire(today=today):
-        # Count what this run changed: a concurrent run may have expired it a moment ago.
-        with transaction.atomic():
-            expired += _expire_if_due(pk, today)[1]
-    return expired
+    return _run_due(selectors.agreement_ids_due_to_expire(today=today), _expire_if_due, today)
 
 
 def agreements_send_reminders(
@@ -499,24 +513,16 @@ def _terminate_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgree
     ).exists()
     if agreement.status != Status.TERMINATION_REQUESTED or not approved:
         return agreement, False
-    source = agreement.status
-    agreement.terminate()
-    agreement.save()
-    _record(agreement, action="agreement.terminated", actor=None, source=source)
-    generate_agreement_evidence.delay_on_commit(agreement.pk, "ended")
-    _notify(
-        _parties(agreement),
+    _end(
         agreement,
-        _("Agreement terminated: %(title)s"),
-        _("The aid agreement “%(title)s” is terminated."),
+        agreement.terminate,
+        action="agreement.terminated",
+        subject=_("Agreement terminated: %(title)s"),
+        body=_("The aid agreement “%(title)s” is terminated."),
     )
     return agreement, True
 
 
 def agreements_terminate_due(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
-    terminated = 0
-    for pk in selectors.agreement_ids_due_to_terminate(today=today):
-        with transaction.atomic():
-            terminated += _terminate_if_due(pk, today)[1]
-    return terminated
+    return _run_due(selectors.agreement_ids_due_to_terminate(today=today), _terminate_if_due, today)
