@@ -332,9 +332,7 @@ def _expire_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgreemen
     return agreement, True
 
 
-def _end(
-    agreement: AidAgreement, transition: Any, *, action: str, subject: Any, body: Any
-) -> None:
+def _end(agreement: AidAgreement, transition: Any, *, action: str, subject: Any, body: Any) -> None:
     """What every end of an agreement does: the transition, its audit row, the closing
     evidence summary (after commit) and both parties told."""
     source = agreement.status
