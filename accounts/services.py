@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm
 
 import audit.services as audit
 
+from .backends import forget_permissions
 from .models import (
     Community,
     CommunityMembership,
@@ -66,6 +67,7 @@ def organization_member_add(
     )
     group = OrganizationRoleGroup.objects.get(organization=organization, role=role).group
     user.groups.add(group)
+    forget_permissions(user)
     if created:
         audit.record(
             action="organization.member_added",
@@ -85,6 +87,7 @@ def organization_member_remove(
     ).delete()
     group = OrganizationRoleGroup.objects.get(organization=organization, role=role).group
     user.groups.remove(group)
+    forget_permissions(user)
     if deleted:
         audit.record(
             action="organization.member_removed",
@@ -112,6 +115,7 @@ def community_manager_add(
 ) -> CommunityMembership:
     membership, created = CommunityMembership.objects.get_or_create(community=community, user=user)
     user.groups.add(community.managers_group)
+    forget_permissions(user)
     if created:
         audit.record(
             action="community.manager_added",
