@@ -31,20 +31,17 @@ def record(
     """Append one event to the chain.
 
     Appends are serialized (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions hold
-    the database write lock) so that two events never claim the same predecessor. The event is
-    part of the caller's transaction: a rolled-back action leaves no audit row. No savepoint:
-    a failed append fails the caller's whole transaction, which is what an action whose audit
-    row cannot be written deserves.
+    the database write lock) so that two events never claim the same predecessor. The lock
+    lasts until the transaction ends, so the transaction's later appends know the newest hash
+    without asking. The event is part of the caller's transaction: a rolled-back action
+    leaves no audit row. No savepoint: a failed append fails the caller's whole transaction,
+    which is what an action whose audit row cannot be written deserves.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
     request = request or current_request.get()
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
-    last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
     event = AuditEvent(
         created_at=timezone.now(),
         actor=actor,
@@ -58,8 +55,45 @@ def record(
         ip_address=client_ip(request),
         # Round-trip through JSON so the stored payload hashes the same when read back.
         payload=json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder)),
-        prev_hash=last or GENESIS_HASH,
+        prev_hash=_chain_head(),
     )
     event.hash = compute_hash(event)
     event.save(force_insert=True)
+    _remember_head(event.hash)
     return event
+
+
+class _Head:
+    """The last hash this transaction appended, registered as a (no-op) on-commit hook.
+
+    Django drops a transaction's hooks when it commits or rolls back, and the hooks of a
+    savepoint when that savepoint rolls back, which also releases any lock taken inside it.
+    So while this object is still among the connection's hooks, the append lock is still held
+    and no other event can have followed `hash`.
+    """
+
+    __slots__ = ("hash",)
+
+    def __init__(self, hash_: str) -> None:
+        self.hash = hash_
+
+    def __call__(self) -> None:
+        pass
+
+
+def _chain_head() -> str:
+    """The hash of the newest event, with the append lock held until the transaction ends."""
+    head = getattr(connection, "accord_audit_head", None)
+    if head is not None and any(hook is head for _sids, hook, *_ in connection.run_on_commit):
+        return head.hash
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
+    return last or GENESIS_HASH
+
+
+def _remember_head(hash_: str) -> None:
+    # A later append in the same transaction skips the lock and the read of the last hash.
+    connection.accord_audit_head = _Head(hash_)
+    transaction.on_commit(connection.accord_audit_head)

@@ -174,3 +174,41 @@ def test_request_addresses_are_stored_as_the_database_returns_them(rf, db, remot
 
     assert AuditEvent.objects.get(pk=event.pk).ip_address == stored
     assert "Audit chain intact: 1 events verified." in verify()
+
+
+def test_a_transactions_later_appends_neither_lock_nor_read_the_chain_again(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        first = audit.record(action="test.one")
+        after_first = len(queries)
+        second = audit.record(action="test.two")
+        third = audit.record(action="test.three")
+
+    assert after_first == (3 if connection.vendor == "postgresql" else 2)  # lock, read, insert
+    assert len(queries) == after_first + 2  # one insert each
+    assert (second.prev_hash, third.prev_hash) == (first.hash, second.hash)
+    assert "Audit chain intact: 3 events verified." in verify()
+
+
+def test_an_append_after_a_rolled_back_savepoint_links_to_the_event_before_it(db):
+    with transaction.atomic():
+        kept = audit.record(action="test.kept")
+        with pytest.raises(RefusedError):
+            record_then_fail()  # appends in a savepoint that rolls back
+        after = audit.record(action="test.after")
+
+    assert after.prev_hash == kept.hash
+    assert not AuditEvent.objects.filter(action="test.rolled_back").exists()
+    assert "Audit chain intact: 2 events verified." in verify()
+
+
+def test_an_append_after_a_released_savepoint_links_to_the_event_made_in_it(db):
+    with transaction.atomic():
+        with transaction.atomic():
+            inner = audit.record(action="test.inner")
+        after = audit.record(action="test.after")
+
+    assert after.prev_hash == inner.hash
+    assert "Audit chain intact: 2 events verified." in verify()
