@@ -14,11 +14,9 @@ from .rendering import render_pdf
 
 
 def _fresh_verification_code() -> str:
-    # 32**12 codes make a clash practically impossible; the unique constraint has the last word.
-    while True:
-        code = new_verification_code()
-        if not Document.objects.filter(verification_code=code).exists():
-            return code
+    # 32**12 codes make a clash practically impossible (not worth a query per document); the
+    # unique constraint has the last word.
+    return new_verification_code()
 
 
 def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
@@ -67,7 +65,8 @@ def _store_version(
     )
     document.file.save(f"{verification_code}.pdf", ContentFile(pdf), save=False)
     try:
-        with transaction.atomic():
+        # The row and its audit event; a failure rolls back to the savepoint above.
+        with transaction.atomic(savepoint=False):
             document.save(force_insert=True)
             audit.record(
                 action=action,
@@ -137,7 +136,8 @@ def document_add_version(
     (its pages still print the code of the version that was rendered). Audited as `action` on
     the owner, naming the version it derives from.
     """
-    owner = previous.owner_type.get_object_for_this_type(pk=previous.owner_id)
+    owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
+    owner = owner_type.get_object_for_this_type(pk=previous.owner_id)
     return _store_version(
         owner=owner,
         kind=previous.kind,

@@ -18,6 +18,7 @@ from .pki import (
     root_certificate_pem,
 )
 from .signatures import (
+    PasswordConfirmation,
     SignatureRefusedError,
     document_sign,
     document_sign_as_platform,
@@ -27,6 +28,7 @@ from .signatures import (
 )
 
 __all__ = [
+    "PasswordConfirmation",
     "SignatureField",
     "SignatureRefusedError",
     "SignatureReport",

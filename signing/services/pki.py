@@ -96,10 +96,19 @@ def _platform_identity(kind: str) -> SigningIdentity | None:
 
 
 def require_identity(kind: str) -> SigningIdentity:
-    identity = _platform_identity(kind)
-    if identity is None:
+    return require_identities(kind)[0]
+
+
+def require_identities(*kinds: str) -> tuple[SigningIdentity, ...]:
+    """The platform's current identity of each kind (the newest unrevoked), in one query."""
+    newest: dict[str, SigningIdentity] = {}
+    for identity in SigningIdentity.objects.filter(
+        kind__in=kinds, owner_type=None, revoked_at=None
+    ).order_by("created_at", "pk"):
+        newest[identity.kind] = identity
+    if any(kind not in newest for kind in kinds):
         raise RuntimeError("The platform PKI is not set up: run `manage.py init_pki`.")
-    return identity
+    return tuple(newest[kind] for kind in kinds)
 
 
 @transaction.atomic
@@ -154,7 +163,6 @@ def _owner_kind(owner: models.Model) -> str:
         raise ValueError(f"{owner._meta.label} cannot hold a signing identity.") from None
 
 
-@transaction.atomic
 def identity_for_owner(
     owner: models.Model, kind: str | None = None, *, actor: Any = None
 ) -> SigningIdentity:
@@ -164,14 +172,28 @@ def identity_for_owner(
     kind = kind or _owner_kind(owner)
     if kind not in OWNER_KINDS.values():
         raise ValueError(f"{kind} identities are not issued per owner.")
-    # Serializes concurrent first uses for one owner (SQLite's IMMEDIATE transactions already
-    # hold the write lock).
-    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
-    owner_type = ContentType.objects.get_for_model(owner)
-    current = SigningIdentity.objects.filter(
-        kind=kind, owner_type=owner_type, owner_id=str(owner.pk), revoked_at=None
+    current = _current_identity(owner, kind)
+    if current is not None and current.not_after - RENEWAL_MARGIN > timezone.now():
+        return current  # the usual case: a read, no transaction of its own
+    return _issue_identity(owner, kind, actor)
+
+
+def _current_identity(owner: models.Model, kind: str) -> SigningIdentity | None:
+    return SigningIdentity.objects.filter(
+        kind=kind,
+        owner_type=ContentType.objects.get_for_model(owner),
+        owner_id=str(owner.pk),
+        revoked_at=None,
     ).first()
+
+
+@transaction.atomic
+def _issue_identity(owner: models.Model, kind: str, actor: Any) -> SigningIdentity:
+    # Serialize concurrent first uses for one owner on the owner's row (SQLite's IMMEDIATE
+    # transactions already hold the write lock), then look again.
+    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
     now = timezone.now()
+    current = _current_identity(owner, kind)
     if current is not None and current.not_after - RENEWAL_MARGIN > now:
         return current
     if current is not None:
@@ -310,10 +332,12 @@ def loaded_signer(identity: SigningIdentity, root: SigningIdentity) -> signer.Lo
     )
 
 
-def loaded_timestamper(root: SigningIdentity):
+def loaded_timestamper(root: SigningIdentity, unit: SigningIdentity | None = None):
+    """The external TSA when one is configured, else the platform's time-stamping `unit`
+    (looked up when not given)."""
     if settings.ACCORD_TSA_URL:
         return tsa.UrllibTimeStamper(settings.ACCORD_TSA_URL)
-    unit = require_identity(Kind.TIMESTAMPING)
+    unit = unit or require_identity(Kind.TIMESTAMPING)
     return _cached(
         unit,
         "timestamper",

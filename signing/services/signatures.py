@@ -11,6 +11,7 @@ they say they are.
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +27,15 @@ from .. import pdf, validation
 from ..models import SignatureRecord, SigningIdentity
 from ..pdf import SignatureField
 from ..validation import ValidationReport
-from .pki import Kind, Reason, loaded_signer, loaded_timestamper, require_identity, trust_anchors
+from .pki import (
+    Kind,
+    Reason,
+    loaded_signer,
+    loaded_timestamper,
+    require_identities,
+    require_identity,
+    trust_anchors,
+)
 
 
 class SignatureRefusedError(ValidationError):
@@ -60,9 +69,15 @@ def _refuse(
 
 
 def _ensure_usable(identity: SigningIdentity, *, user, target=None) -> SigningIdentity:
-    """Re-read the identity (another process may have revoked it) and refuse, audited, an
-    identity that is revoked, expired or not a signing identity."""
-    fresh = SigningIdentity.objects.get(pk=identity.pk)
+    """Re-read the identity's status (another process may have revoked it) and refuse,
+    audited, an identity that is revoked, expired or not a signing identity. Only the status
+    is read again: an identity's certificate and key never change."""
+    fresh = identity
+    fresh.revoked_at, fresh.not_after, fresh.kind = (
+        SigningIdentity.objects.filter(pk=identity.pk)
+        .values_list("revoked_at", "not_after", "kind")
+        .get()
+    )
     if fresh.revoked_at is not None:
         raise _refuse(
             message=_("This signing identity has been revoked and can no longer sign."),
@@ -110,13 +125,13 @@ def _sign(
     stamp_background: bytes | None,
     password_confirmed: bool = False,
 ) -> tuple[bytes, dt.datetime]:
-    root = require_identity(Kind.ROOT)
+    root, unit = require_identities(Kind.ROOT, Kind.TIMESTAMPING)
     signed_at = timezone.now()
     signer_name = identity.common_name if user is None else f"{identity.common_name} · {user}"
     signed = pdf.apply_signature(
         pdf_bytes=pdf_bytes,
         signer=loaded_signer(identity, root),
-        timestamper=loaded_timestamper(root),
+        timestamper=loaded_timestamper(root, unit),
         anchors=trust_anchors(root),
         field_name=field_name,
         reason=reason,
@@ -216,7 +231,8 @@ def _sign_document(
         stamp_background=stamp_background,
         password_confirmed=user is not None,
     )
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's transaction as a whole.
+    with transaction.atomic(savepoint=False):
         previous = Document.objects.select_for_update().get(pk=document.pk)
         _ensure_latest(previous)  # again: someone may have signed meanwhile
         new_version = documents_services.document_add_version(
@@ -250,21 +266,48 @@ def _sign_document(
     return new_version
 
 
+# How long a confirmed password stands in for the password itself: one request's work.
+CONFIRMATION_LIFETIME = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class PasswordConfirmation:
+    """`user_id` typed their password at `confirmed_at`: what `signer_password_check` returns.
+
+    `document_sign` accepts it in place of the password, for the same person and only shortly
+    after, so that a page which checks the password up front (to keep a refusal on record)
+    does not hash it a second time inside the signing transaction.
+    """
+
+    user_id: int
+    confirmed_at: dt.datetime
+
+    def confirms(self, user) -> bool:
+        age = timezone.now() - self.confirmed_at
+        return self.user_id == user.pk and dt.timedelta(0) <= age <= CONFIRMATION_LIFETIME
+
+
 def signer_password_check(
     *, user, password: str, target=None, identity: SigningIdentity | None = None
-) -> None:
+) -> PasswordConfirmation:
     """Refuse unless `password` is `user`'s: SignatureRefusedError on the `password` field and
     a `signature.refused` event. Call it before opening the transaction that signs: an event
-    written inside a transaction that then rolls back is lost with it."""
+    written inside a transaction that then rolls back is lost with it. Returns the
+    confirmation, which `document_sign` takes in place of the password."""
     if not password or not user.check_password(password):
-        raise _refuse(
-            message=_("The password is not correct: the document was not signed."),
-            code="wrong_password",
-            identity=identity,
-            user=user,
-            target=target,
-            field="password",
-        )
+        raise _wrong_password(user=user, identity=identity, target=target)
+    return PasswordConfirmation(user_id=user.pk, confirmed_at=timezone.now())
+
+
+def _wrong_password(*, user, identity, target) -> SignatureRefusedError:
+    return _refuse(
+        message=_("The password is not correct: the document was not signed."),
+        code="wrong_password",
+        identity=identity,
+        user=user,
+        target=target,
+        field="password",
+    )
 
 
 def document_sign(
@@ -272,7 +315,7 @@ def document_sign(
     document: Document,
     identity: SigningIdentity,
     user,
-    password: str,
+    password: str | PasswordConfirmation,
     field_name: str,
     reason: str,
     signer_label: str = "",
@@ -287,9 +330,14 @@ def document_sign(
     A wrong password or an unusable identity raises SignatureRefusedError and writes a
     `signature.refused` event; nothing is signed. That event is part of the current
     transaction: a caller that signs inside its own transaction (a task completion, say)
-    calls `signer_password_check` first, outside it, so that a refusal stays on record.
+    calls `signer_password_check` first, outside it, so that a refusal stays on record, and
+    passes the PasswordConfirmation it returned as `password`.
     """
-    signer_password_check(user=user, password=password, target=document, identity=identity)
+    if isinstance(password, PasswordConfirmation):
+        if not password.confirms(user):
+            raise _wrong_password(user=user, identity=identity, target=document)
+    else:
+        signer_password_check(user=user, password=password, target=document, identity=identity)
     return _sign_document(
         document=document,
         identity=identity,

@@ -408,3 +408,61 @@ def test_password_check_reports_on_the_password_field_and_is_audited(unsigned_do
     assert (event.actor, event.target_id) == (signer, str(unsigned_document.pk))
     services.signer_password_check(user=signer, password=PASSWORD, target=unsigned_document)
     assert AuditEvent.objects.filter(action="signature.refused").count() == 1
+
+
+def _sign_with(document, identity, user, password):
+    return services.document_sign(
+        document=document,
+        identity=identity,
+        user=user,
+        password=password,
+        field_name="organization",
+        reason="Agree",
+        certify=True,
+        fields_to_create=FIELDS,
+        stamp_background=chinese_label_png(),
+    )
+
+
+def test_a_fresh_confirmation_signs_without_hashing_the_password_again(
+    unsigned_document, org_identity, monkeypatch
+):
+    signer = UserFactory(username="signer")
+    confirmation = services.signer_password_check(
+        user=signer, password=PASSWORD, target=unsigned_document
+    )
+    hashed = []
+    monkeypatch.setattr(type(signer), "check_password", lambda *args: hashed.append(args))
+
+    signed = _sign_with(unsigned_document, org_identity, signer, confirmation)
+
+    assert hashed == []
+    assert services.validate_pdf(signed.file.read()).ok is True
+
+
+@pytest.mark.parametrize("problem", ["another person", "too old", "from the future"])
+def test_a_confirmation_for_someone_else_or_another_moment_is_refused(
+    unsigned_document, org_identity, problem
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    signer = UserFactory(username="signer")
+    confirmation = services.signer_password_check(
+        user=signer, password=PASSWORD, target=unsigned_document
+    )
+    if problem == "another person":
+        signer = UserFactory(username="someone-else")
+    shift = {"too old": -3, "from the future": 3}.get(problem, 0)
+    confirmation = services.PasswordConfirmation(
+        user_id=confirmation.user_id,
+        confirmed_at=timezone.now() + dt.timedelta(minutes=shift),
+    )
+
+    with pytest.raises(services.SignatureRefusedError) as refused:
+        _sign_with(unsigned_document, org_identity, signer, confirmation)
+
+    assert refused.value.reason == "wrong_password"
+    assert Document.objects.count() == 1
+    assert AuditEvent.objects.filter(action="signature.refused").count() == 1
