@@ -12,9 +12,11 @@ def send_notification_email(notification_id: int) -> bool:
 
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
+            .only("subject", "body", "emailed_at", "recipient__email")
             .filter(pk=notification_id, emailed_at__isnull=True)
+            .order_by()
             .first()
         )
         if notification is None:

@@ -15,7 +15,7 @@ from documents.models import Document
 from documents.rendering import render_stamp
 from documents.selectors import document_list_for_owner
 from signing import services as signing_services
-from signing.services import SignatureField
+from signing.services import PasswordConfirmation, SignatureField
 
 from .models import AgreementEvidence, AidAgreement, TerminationRequest
 
@@ -113,7 +113,9 @@ def _stamp(agreement: AidAgreement, party: str, signer: User, role: Any) -> byte
     return render_stamp(lines=lines, width_mm=ORGANIZATION_BOX.width_mm, height_mm=22)
 
 
-def sign_for_organization(agreement: AidAgreement, *, actor: User, password: str) -> Document:
+def sign_for_organization(
+    agreement: AidAgreement, *, actor: User, password: str | PasswordConfirmation
+) -> Document:
     """The organization's signature certifies the PDF (DocMDP: fill forms) and creates both
     signature fields, so that the community's later signature keeps this one valid."""
     document = agreement.document
@@ -134,7 +136,9 @@ def sign_for_organization(agreement: AidAgreement, *, actor: User, password: str
     )
 
 
-def countersign_for_community(agreement: AidAgreement, *, actor: User, password: str) -> Document:
+def countersign_for_community(
+    agreement: AidAgreement, *, actor: User, password: str | PasswordConfirmation
+) -> Document:
     with translation.override(agreement.language):
         role = _("Community manager")
         reason = _("Countersigned for the community")

@@ -52,6 +52,7 @@ class AgreementFlow(AccordFlow):
     process_title = _("Aid agreement signing")
     process_description = _("The organization signs, then the community countersigns.")
     subject_relation = "process__agreementprocess__agreement"
+    subject_related = ("organization", "community")
 
     start = flow.StartHandle(this.start_process).Next(this.sign)
 
@@ -82,7 +83,7 @@ class AgreementFlow(AccordFlow):
         ).exists()
 
     def subject_of(self, process: Any) -> AidAgreement:
-        return process.agreementprocess.agreement
+        return process.coerced.agreement
 
     def claimable_q(self, user: Any) -> Q:
         signer_of = _objects_with_perm(user, "accounts.sign_for_organization", Organization)
@@ -101,6 +102,7 @@ class TerminationFlow(AccordFlow):
     process_title = _("Aid agreement termination")
     process_description = _("A party asks to end an active agreement; an approver decides.")
     subject_relation = "process__terminationprocess__termination_request__agreement"
+    subject_related = ("organization", "community")
 
     start = flow.StartHandle(this.start_process).Next(this.decide)
 
@@ -118,7 +120,7 @@ class TerminationFlow(AccordFlow):
         return activation.process
 
     def subject_of(self, process: Any) -> Any:
-        return process.terminationprocess.termination_request
+        return process.coerced.termination_request
 
     def claimable_q(self, user: Any) -> Q:
         if not permissions.is_approver(user):

@@ -83,6 +83,24 @@ def community_managers(community: Community) -> QuerySet[User]:
     return User.objects.filter(community_memberships__community=community, is_active=True)
 
 
+def agreement_parties(agreement: AidAgreement) -> QuerySet[User]:
+    """Who speaks for either party: the organization's signers and admins, the community's
+    managers (one query)."""
+    roles = [OrganizationMembership.Role.SIGNER, OrganizationMembership.Role.ADMIN]
+    return (
+        User.objects.filter(
+            Q(
+                organization_memberships__organization=agreement.organization_id,
+                organization_memberships__role__in=roles,
+            )
+            | Q(community_memberships__community=agreement.community_id),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def agreement_open_task(*, agreement: AidAgreement):
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS

@@ -18,6 +18,7 @@ import audit.services as audit
 from accounts import services as accounts_services
 from accounts.models import Community, Organization, User
 from documents.uploads import validate_upload
+from signing.services import PasswordConfirmation
 
 from . import documents as agreement_documents
 from . import permissions, selectors
@@ -37,7 +38,7 @@ EDITABLE_FIELDS = ("title", "scope", "terms", "effective_date", "end_date", "amo
 def _locked(agreement_id: int) -> AidAgreement:
     return (
         AidAgreement.objects.select_for_update(of=("self",))
-        .select_related("community", "organization")
+        .select_related("community", "organization", "document")
         .get(pk=agreement_id)
     )
 
@@ -72,16 +73,7 @@ def _notify(users: Any, agreement: AidAgreement, subject: Any, body: Any, **para
 
 
 def _parties(agreement: AidAgreement) -> list[User]:
-    return list(
-        {
-            u.pk: u
-            for u in [
-                *selectors.organization_signers(agreement.organization),
-                *selectors.organization_admins(agreement.organization),
-                *selectors.community_managers(agreement.community),
-            ]
-        }.values()
-    )
+    return list(selectors.agreement_parties(agreement))
 
 
 @transaction.atomic
@@ -184,8 +176,11 @@ def agreement_send(*, agreement_id: int, actor: User) -> AidAgreement:
 
 
 @transaction.atomic
-def agreement_sign(*, agreement_id: int, actor: User, password: str) -> AidAgreement:
-    """The organization signs (PAdES, certifying): called inside the sign task's completion."""
+def agreement_sign(
+    *, agreement_id: int, actor: User, password: str | PasswordConfirmation
+) -> AidAgreement:
+    """The organization signs (PAdES, certifying): called inside the sign task's completion.
+    `password` is the signer's, or the confirmation `signer_password_check` gave for it."""
     agreement = _locked(agreement_id)
     if not permissions.can_sign(agreement, actor):
         raise PermissionDenied
@@ -239,7 +234,9 @@ def agreement_decline(*, agreement_id: int, actor: User, reason: str) -> AidAgre
 
 
 @transaction.atomic
-def agreement_countersign(*, agreement_id: int, actor: User, password: str) -> AidAgreement:
+def agreement_countersign(
+    *, agreement_id: int, actor: User, password: str | PasswordConfirmation
+) -> AidAgreement:
     """The community countersigns (incremental signature); the agreement becomes active."""
     agreement = _locked(agreement_id)
     if not permissions.can_countersign(agreement, actor):

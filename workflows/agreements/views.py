@@ -235,15 +235,16 @@ class _TaskView(TaskPageView):
         self, request: HttpRequest, work: Any, *, success: Any, form: Any, password: str
     ) -> bool:
         """Confirm the password on its own first, so that a refusal stays in the audit log
-        (the task completion would roll it back), then sign and complete."""
-        ok, _result = run_service(
+        (the task completion would roll it back), then sign and complete: `work` gets the
+        confirmation to sign with, so the password is hashed once."""
+        ok, confirmation = run_service(
             request,
             lambda: signer_password_check(
                 user=request.user, password=password, target=self.agreement_of(self.task)
             ),
             form=form,
         )
-        return ok and self.complete(request, work, success=success, form=form)
+        return ok and self.complete(request, lambda: work(confirmation), success=success, form=form)
 
 
 class SignTaskView(_TaskView):
@@ -271,10 +272,8 @@ class SignTaskView(_TaskView):
         form = SignForm(request.POST)
         if form.is_valid() and self.sign_and_complete(
             request,
-            lambda: services.agreement_sign(
-                agreement_id=agreement.pk,
-                actor=request.user,
-                password=form.cleaned_data["password"],
+            lambda confirmation: services.agreement_sign(
+                agreement_id=agreement.pk, actor=request.user, password=confirmation
             ),
             success=_("You signed the agreement for your organization."),
             form=form,
@@ -297,10 +296,8 @@ class CountersignTaskView(_TaskView):
         form = SignForm(request.POST)
         if form.is_valid() and self.sign_and_complete(
             request,
-            lambda: services.agreement_countersign(
-                agreement_id=agreement.pk,
-                actor=request.user,
-                password=form.cleaned_data["password"],
+            lambda confirmation: services.agreement_countersign(
+                agreement_id=agreement.pk, actor=request.user, password=confirmation
             ),
             success=_("You countersigned the agreement: it is active."),
             form=form,

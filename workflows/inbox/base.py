@@ -3,26 +3,46 @@
 A process app subclasses `AccordFlow` and `TaskNode`; it never talks to the inbox otherwise.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.urls import include, path
 from viewflow.workflow import flow
-from viewflow.workflow.lock import SelectForUpdateLock
+
+
+class ProcessRowLock:
+    """A flow lock: the process row, locked for update until the transaction ends.
+
+    viewflow's `SelectForUpdateLock` without its retry loop (it waits for the lock rather than
+    failing fast) and without a savepoint of its own: a failure under the lock fails the
+    caller's transaction, which every caller lets roll back (task services, viewflow's start).
+    """
+
+    @contextmanager
+    def __call__(self, flow_class: Any, process_pk: int) -> Iterator[None]:
+        with transaction.atomic(savepoint=False):
+            rows = flow_class.process_class._default_manager.filter(pk=process_pk)
+            rows.select_for_update().exists()
+            yield
 
 
 class AccordFlow(flow.Flow):
     """Base for every business-process flow.
 
     Subclasses set `process_class` and `subject_relation` (the select_related path from a Task to
-    the domain object, e.g. ``"process__onboardingprocess__application"``), and implement
+    the domain object, e.g. ``"process__onboardingprocess__application"``), optionally
+    `subject_related` (the domain object's own relations its policies read), and implement
     `subject_of` and `claimable_q`.
     """
 
     # Without a lock two concurrent completions of one task both succeed and duplicate the
     # following nodes; wait for the lock instead of failing fast.
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     subject_relation: str = ""
+    subject_related: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -47,6 +67,15 @@ class AccordFlow(flow.Flow):
             execute = [q for q in flat if getattr(q, "name", None) == "execute"]
             urlpatterns.append(path("", include((execute, app_name), namespace=namespace)))
         return urlpatterns
+
+    def task_related(self) -> list[str]:
+        """select_related paths loading a task with its process, subject and the subject's
+        relations: what the task's policy and the domain service read, in one query."""
+        if not self.subject_relation:
+            return ["process"]
+        return [f"{self.subject_relation}__{r}" for r in self.subject_related] or [
+            self.subject_relation
+        ]
 
     def subject_of(self, process: Any) -> Any:
         """The domain object a process is about (shown in the inbox, linked from it)."""

@@ -29,11 +29,12 @@ class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
 
 @contextmanager
 def _locked_task(task_id: int) -> Iterator[tuple[Any, Any]]:
-    """Yield (task, flow_task) read afresh under the flow's lock on the task's process."""
-    task = Task.objects.select_related("process").get(pk=task_id)
-    flow_class = task.flow_task.flow_class
-    with flow_class.lock(task.process_id):
-        task.refresh_from_db()
+    """Yield (task, flow_task) read afresh under the flow's lock on the task's process, with
+    the process and the domain object it is about."""
+    head = Task.objects.only("flow_task", "process").get(pk=task_id)
+    flow_class = head.flow_task.flow_class
+    with flow_class.lock(head.process_id):
+        task = Task.objects.select_related(*flow_class.instance.task_related()).get(pk=task_id)
         yield task, task.flow_task
 
 

@@ -69,7 +69,7 @@ class OnboardingFlow(AccordFlow):
         ).exists()
 
     def subject_of(self, process: Any) -> OrganizationApplication:
-        return process.onboardingprocess.application
+        return process.coerced.application
 
     def claimable_q(self, user: Any) -> Q:
         if not permissions.is_reviewer(user):

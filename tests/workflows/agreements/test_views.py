@@ -241,3 +241,27 @@ def test_send_is_refused_when_the_end_date_has_passed(client, draft, manager):
 def test_sending_through_the_helper_is_equivalent(draft, manager):
     agreement = send(draft, manager)
     assert agreement.status == Status.PENDING_ORG_SIGNATURE
+
+
+def test_signing_through_the_page_hashes_the_password_once(
+    client, sent, signer, password, monkeypatch
+):
+    from accounts.models import User
+
+    checks = []
+    original = User.check_password
+
+    def counted(user, raw_password):
+        checks.append(user.pk)
+        return original(user, raw_password)
+
+    monkeypatch.setattr(User, "check_password", counted)
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+
+    response = client.post(task_url, {"sign": "1", "password": password})
+
+    assert response.status_code == 302
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_COMMUNITY_SIGNATURE
+    assert checks == [signer.pk]
