@@ -2,11 +2,13 @@
 
 Every benchmark runs in a fresh temporary ACCORD_VAR_DIR (stored files, SQLite) and on a
 database Django creates for it and drops at the end (`test_<name>` of DATABASE_URL's database,
-or a SQLite file in the temporary folder): the data under var/ is never touched.
+or a SQLite file in the temporary folder): the data under var/ is never touched. Django runs
+with production settings (DEBUG off).
 """
 
 import itertools
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -36,7 +38,12 @@ def throwaway_django(*, require_postgresql: bool = False) -> Iterator[str]:
     fix_sys_path()
     var_dir = tempfile.mkdtemp(prefix="accord-bench-")
     os.environ["ACCORD_VAR_DIR"] = var_dir
-    os.environ.setdefault("DEBUG", "1")
+    # Production settings: with DEBUG on, Django would also log every query it runs. The keys
+    # a production setup must supply are made up for the run (the PKI lives in the throwaway
+    # database).
+    os.environ["DEBUG"] = "0"
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    os.environ["ACCORD_KEY_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     # Celery runs eagerly: tasks queued on commit (evidence summaries) run in this process.
     os.environ["CELERY_BROKER_URL"] = ""

@@ -1,6 +1,6 @@
 """Benchmark: Accord's document pipeline against the same WeasyPrint and pyHanko calls.
 
-    DEBUG=1 .venv/bin/python bench/documents.py [--runs 20] [--profile STEP]
+    .venv/bin/python bench/documents.py [--runs 20] [--profile STEP]
 
 For a two-page Chinese agreement (templates/pdf/sample_agreement.html), the median over
 `--runs` runs of: render, sign once (the organization certifies and creates both fields), sign
