@@ -158,6 +158,17 @@ def test_every_page_has_the_verification_code_link_and_page_x_of_y():
         assert f"Page {page} of 2" in text
 
 
+@pytest.mark.parametrize("code", ["TACKBRWBTCLV", "FAAAAAAAAAAA"])
+def test_a_code_with_a_kerning_pair_is_copied_out_of_the_pdf_without_a_space(code):
+    # "TA" and "FA" are kerned in the footer font; kerned, the code read "T ACKBRWBTCLV".
+    context = {**SAMPLE_CONTEXT, "verification_code": code}
+    rendered = render_pdf("pdf/sample_agreement.html", context, "en")
+
+    text = pdf_text(rendered.pdf)
+    assert f"Verification code: {code}" in text
+    assert f"http://localhost:8000/verify/{code}/" in text
+
+
 def test_every_page_has_a_qr_code_of_the_verification_url(tmp_path, settings):
     settings.ACCORD_PUBLIC_URL = "https://accord.example.org"
     rendered = render_pdf("pdf/sample_agreement.html", SAMPLE_CONTEXT, "en")
