@@ -2,12 +2,15 @@
 fetched, and loud failures for missing context and missing glyphs."""
 
 import copy
+import datetime
+import hashlib
 import io
 import logging
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import segno
@@ -167,6 +170,49 @@ def test_a_code_with_a_kerning_pair_is_copied_out_of_the_pdf_without_a_space(cod
     text = pdf_text(rendered.pdf)
     assert f"Verification code: {code}" in text
     assert f"http://localhost:8000/verify/{code}/" in text
+
+
+def test_no_hash_of_a_long_evidence_summary_is_split_over_two_pages():
+    moment = datetime.datetime(2026, 1, 1, 9, 30, tzinfo=datetime.UTC)
+    documents = [
+        SimpleNamespace(
+            kind="agreement",
+            version=n,
+            created_at=moment,
+            sha256=hashlib.sha256(b"d%d" % n).hexdigest(),
+        )
+        for n in range(60)
+    ]
+    events = [
+        SimpleNamespace(
+            created_at=moment,
+            actor="Signer Li",
+            action="agreement.signed",
+            from_state="sent",
+            to_state="signed",
+            ip="192.0.2.1",
+            hash=hashlib.sha256(b"e%d" % n).hexdigest(),
+        )
+        for n in range(60)
+    ]
+    context = {
+        "verification_code": CODE,
+        "title": "Aid",
+        "agreement_number": "AG-2026-0001",
+        "community_name": "Community",
+        "organization_name": "Organization",
+        "status_label": "Active",
+        "produced_at": moment,
+        "documents": documents,
+        "events": events,
+    }
+    rendered = render_pdf("pdf/agreement_evidence.html", context, "en")
+
+    # Wrapped lines are joined; a row broken by a page break has the footer inside its hash.
+    text = pdf_text(rendered.pdf).replace("\n", "")
+    assert "Page 3 of" in text
+    assert [d.sha256 for d in documents if d.sha256 not in text] == []
+    assert [e.hash for e in events if e.hash not in text] == []
 
 
 def test_every_page_has_a_qr_code_of_the_verification_url(tmp_path, settings):
