@@ -211,10 +211,15 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 evidence = AgreementEvidence.objects.create(agreement=agreement, stage=stage)
         except IntegrityError:
             return None
+        language = agreement.language
+        with translation.override(language):
+            system, status_label = _("system"), agreement.get_status_display()
+            title = _("Evidence summary: %(title)s") % {"title": agreement.title}
+            reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
         events = [
             {
                 "created_at": e.created_at,
-                "actor": e.actor_repr or "system",
+                "actor": e.actor_repr or system,
                 "action": e.action,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
@@ -224,14 +229,17 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             for e in audit_event_list_for_target(target=agreement).order_by("pk")
         ]
         versions = [
-            {"kind": d.kind, "version": d.version, "created_at": d.created_at, "sha256": d.sha256}
+            {
+                # Lazy: the label is translated when the template renders, in `language`.
+                "kind": Document.Kind(d.kind).label,
+                "version": d.version,
+                "created_at": d.created_at,
+                "sha256": d.sha256,
+            }
             for d in document_list_for_owner(agreement).exclude(
                 kind=Document.Kind.AGREEMENT_EVIDENCE
             )
         ]
-        with translation.override(agreement.language):
-            title = _("Evidence summary: %(title)s") % {"title": agreement.title}
-            reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
         document = documents_services.document_render(
             owner=agreement,
             kind=Document.Kind.AGREEMENT_EVIDENCE,
@@ -242,12 +250,12 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 "agreement_number": agreement_number(agreement),
                 "community_name": agreement.community.name,
                 "organization_name": agreement.organization.name,
-                "status_label": agreement.get_status_display(),
+                "status_label": status_label,
                 "produced_at": timezone.now(),
                 "documents": versions,
                 "events": events,
             },
-            language=agreement.language,
+            language=language,
         )
         # An invisible signature: the summary is a sealed record, not a form to look at.
         evidence.document = signing_services.document_sign_as_platform(

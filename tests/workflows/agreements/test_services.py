@@ -159,7 +159,11 @@ def test_activation_produces_a_signed_evidence_summary(active):
     text = pdf_text(latest)
     for document in Document.objects.filter(owner_id=str(active.pk), kind="agreement"):
         assert document.sha256 in text.replace("\n", "")
-    assert "agreement.countersigned" in "".join(text.split())
+    joined = "".join(text.split())
+    assert "agreement.countersigned" in joined
+    # The agreement is in Chinese, and so are the labels its summary prints.
+    assert "状态有效" in joined
+    assert "帮扶协议v1" in joined
 
 
 def test_evidence_is_made_once_per_stage(active):
