@@ -213,13 +213,13 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             return None
         language = agreement.language
         with translation.override(language):
-            system, status_label = _("system"), agreement.get_status_display()
+            status_label = agreement.get_status_display()
             title = _("Evidence summary: %(title)s") % {"title": agreement.title}
             reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
         events = [
             {
                 "created_at": e.created_at,
-                "actor": e.actor_repr or system,
+                "actor": e.actor_repr,
                 "action": e.action,
                 "from_state": e.from_state,
                 "to_state": e.to_state,

@@ -164,6 +164,8 @@ def test_activation_produces_a_signed_evidence_summary(active):
     # The agreement is in Chinese, and so are the labels its summary prints.
     assert "状态有效" in joined
     assert "帮扶协议v1" in joined
+    assert "系统" in joined  # the flow's own events have no actor
+    assert "system" not in joined
 
 
 def test_evidence_is_made_once_per_stage(active):
