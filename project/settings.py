@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -113,6 +114,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-accord.sqlite3")}
+else:
+    # Each request and task runs a few dozen small queries. A connection kept between
+    # requests, with server-side parameter binding, lets psycopg prepare the ones it has seen
+    # five times, so PostgreSQL stops re-planning them. Behind a pooler in transaction mode
+    # without prepared-statement support (PgBouncer before 1.21), set
+    # DATABASE_PREPARE_THRESHOLD=off.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+    if _prepare_threshold not in ("", "off") and not _prepare_threshold.isdigit():
+        raise ImproperlyConfigured(
+            "DATABASE_PREPARE_THRESHOLD must be a whole number or 'off', "
+            f"not {_prepare_threshold!r}."
+        )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=int(_prepare_threshold) if _prepare_threshold.isdigit() else None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.db import connection
+
+from accounts.models import User
 
 
 def settings_value(expression: str, **env_values: str | None) -> str:
@@ -48,6 +52,69 @@ def test_database_url_selects_postgresql():
     )
 
     assert value == repr(("django.db.backends.postgresql", "accord"))
+
+
+POSTGRES_URL = "postgres://accord@db.example.org:5432/accord"
+
+
+def test_postgresql_keeps_connections_and_prepares_repeated_queries():
+    expression = (
+        "settings.DATABASES['default']['CONN_MAX_AGE'], "
+        "settings.DATABASES['default']['CONN_HEALTH_CHECKS'], "
+        "settings.DATABASES['default']['OPTIONS']"
+    )
+
+    value = settings_value(
+        expression,
+        DATABASE_URL=POSTGRES_URL,
+        DATABASE_CONN_MAX_AGE=None,
+        DATABASE_PREPARE_THRESHOLD=None,
+    )
+
+    assert value == repr((60, True, {"server_side_binding": True, "prepare_threshold": 5}))
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler():
+    value = settings_value(
+        "settings.DATABASES['default']['OPTIONS']['prepare_threshold']",
+        DATABASE_URL=POSTGRES_URL,
+        DATABASE_PREPARE_THRESHOLD="off",
+    )
+
+    assert value == "None"
+
+
+def test_a_prepare_threshold_that_is_not_a_number_is_a_clear_error():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_value(
+            "settings.DATABASES", DATABASE_URL=POSTGRES_URL, DATABASE_PREPARE_THRESHOLD="five"
+        )
+
+    assert "DATABASE_PREPARE_THRESHOLD must be a whole number or 'off', not 'five'." in (
+        failure.value.stderr
+    )
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_query_run_more_than_five_times_is_prepared_on_the_server():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are a PostgreSQL setting")
+    for _ in range(6):
+        list(User.objects.filter(username="nobody-prepared"))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_user%nobody-prepared%"],
+        )
+        by_literal = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "accounts_user" WHERE "accounts_user"."username" = $1%'],
+        )
+        by_parameter = cursor.fetchone()[0]
+
+    assert (by_literal, by_parameter) == (0, 1)
 
 
 def test_argon2_is_the_first_password_hasher():
