@@ -19,7 +19,7 @@ from .models import (
     OrganizationRoleGroup,
     User,
 )
-from .tasks import send_notification_email
+from .tasks import send_notification_emails
 
 Role = OrganizationMembership.Role
 
@@ -148,8 +148,35 @@ def notify(
             url=url,
         )
     if recipient.email:
-        send_notification_email.delay_on_commit(notification.pk)
+        _email_after_commit(notification.pk)
     return notification
+
+
+class _PendingEmails:
+    """The notifications of one transaction to email: one task, queued when it commits."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, first_id: int) -> None:
+        self.ids = [first_id]
+
+    def __call__(self) -> None:
+        send_notification_emails.delay(self.ids)
+
+
+def _email_after_commit(notification_id: int) -> None:
+    # While the batch is still among the transaction's on-commit hooks, add to it. Django
+    # drops the hooks of a savepoint that rolls back: a notification added to a batch after
+    # that finds no hook and starts a new batch. A notification rolled back with its savepoint
+    # may stay in a batch; the task skips ids that do not exist.
+    connection = transaction.get_connection()
+    batch = getattr(connection, "accord_pending_emails", None)
+    if batch is not None and any(hook is batch for _sids, hook, *_ in connection.run_on_commit):
+        batch.ids.append(notification_id)
+        return
+    batch = _PendingEmails(notification_id)
+    connection.accord_pending_emails = batch
+    transaction.on_commit(batch)
 
 
 @transaction.atomic

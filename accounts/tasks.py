@@ -1,32 +1,44 @@
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
-def send_notification_email(notification_id: int) -> bool:
-    """Email one notification; idempotent through the notification's `emailed_at` mark."""
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """Email the notifications among `notification_ids` not emailed yet, over one mail
+    connection; return how many were sent. Idempotent through each notification's `emailed_at`
+    mark. A failed send keeps the marks of those sent before it, then raises."""
     from .models import Notification
 
+    sent: list[int] = []
+    failure: Exception | None = None
     with transaction.atomic():
-        notification = (
+        pending = list(
             Notification.objects.select_for_update(of=("self",))
-            .select_related("recipient")
-            .only("subject", "body", "emailed_at", "recipient__email")
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .order_by()
-            .first()
+            .filter(pk__in=notification_ids, emailed_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "subject", "body", "recipient__email")
         )
-        if notification is None:
-            return False
-        send_mail(
-            subject=f"[Accord] {notification.subject}",
-            message=notification.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
-        )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-    return True
+        if pending:
+            with get_connection() as mail:
+                for pk, subject, body, email in pending:
+                    message = EmailMessage(
+                        subject=f"[Accord] {subject}",
+                        body=body,
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        to=[email],
+                        connection=mail,
+                    )
+                    try:
+                        message.send()
+                    except Exception as error:  # re-raised once the marks are saved
+                        failure = error
+                        break
+                    sent.append(pk)
+        if sent:
+            Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
+    if failure is not None:
+        raise failure
+    return len(sent)

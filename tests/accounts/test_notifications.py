@@ -1,6 +1,9 @@
 """Notifications: written in the recipient's language, emailed only once the change commits."""
 
+import smtplib
+
 import pytest
+from django.core.mail.backends import locmem
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -8,6 +11,7 @@ from django.utils.functional import lazy
 
 from accounts.models import Notification
 from accounts.services import notify
+from accounts.tasks import send_notification_emails
 from tests.factories import UserFactory
 
 # A lazy string that renders as the language active when it is rendered: it shows which
@@ -94,14 +98,112 @@ def test_a_rolled_back_notification_sends_no_email(
 def test_the_notification_email_is_sent_once_even_if_the_task_runs_twice(
     db, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from accounts.tasks import send_notification_email
-
     recipient = UserFactory(username="reader")
     with django_capture_on_commit_callbacks(execute=True):
         notification = notify(recipient=recipient, subject="Hello", body="A message.")
 
-    assert send_notification_email(notification.pk) is False
+    assert send_notification_emails([notification.pk]) == 0
     assert len(mailoutbox) == 1
+
+
+def test_the_notifications_of_one_transaction_are_emailed_by_one_task(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, second = UserFactory(username="first"), UserFactory(username="second")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notify(recipient=first, subject="For the first", body="One.")
+        notify(recipient=second, subject="For the second", body="Two.")
+
+    assert len(callbacks) == 1
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
+        (first.email, "[Accord] For the first"),
+        (second.email, "[Accord] For the second"),
+    ]
+    assert not Notification.objects.filter(emailed_at=None).exists()
+
+
+def test_a_notification_rolled_back_with_its_savepoint_is_not_emailed_but_the_others_are(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    kept, dropped, later = (UserFactory(username=n) for n in ("kept", "dropped", "later"))
+
+    @transaction.atomic
+    def notify_dropped_then_fail() -> None:
+        notify(recipient=dropped, subject="Dropped", body="Rolled back.")
+        raise RefusedError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notify(recipient=kept, subject="Kept", body="Stays.")
+        with pytest.raises(RefusedError):
+            notify_dropped_then_fail()
+        notify(recipient=later, subject="Later", body="After the rollback.")
+
+    assert len(callbacks) == 1
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([kept.email, later.email])
+    assert not Notification.objects.filter(recipient=dropped).exists()
+
+
+def test_a_notification_after_a_rolled_back_first_one_is_still_emailed(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    dropped, later = UserFactory(username="dropped"), UserFactory(username="later")
+
+    @transaction.atomic
+    def notify_dropped_then_fail() -> None:
+        notify(recipient=dropped, subject="Dropped", body="Rolled back.")
+        raise RefusedError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RefusedError):
+            notify_dropped_then_fail()
+        notify(recipient=later, subject="Later", body="After the rollback.")
+
+    assert len(callbacks) == 1
+    assert [m.to[0] for m in mailoutbox] == [later.email]
+
+
+class BouncingBackend(locmem.EmailBackend):
+    """Refuses mail to addresses at bounce.example.org, after delivering the ones before."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if any(address.endswith("@bounce.example.org") for address in message.to):
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"No such user")})
+        return super().send_messages(messages)
+
+
+def test_a_failed_send_keeps_the_marks_of_the_emails_sent_before_it_and_raises(
+    db, mailoutbox, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.BouncingBackend"
+    reached = notify(recipient=UserFactory(username="reached"), subject="One", body="Sent.")
+    bounced = notify(
+        recipient=UserFactory(username="bounced", email="bounced@bounce.example.org"),
+        subject="Two",
+        body="Refused.",
+    )
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_notification_emails([reached.pk, bounced.pk])
+
+    reached.refresh_from_db()
+    bounced.refresh_from_db()
+    assert [m.subject for m in mailoutbox] == ["[Accord] One"]
+    assert reached.emailed_at is not None
+    assert bounced.emailed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notifications_outside_a_transaction_are_each_emailed_at_once(mailoutbox):
+    first, second = UserFactory(username="first"), UserFactory(username="second")
+
+    notify(recipient=first, subject="One", body="First.")
+    assert len(mailoutbox) == 1
+    notify(recipient=second, subject="Two", body="Second.")
+
+    assert [m.to[0] for m in mailoutbox] == [first.email, second.email]
+    assert not Notification.objects.filter(emailed_at=None).exists()
 
 
 def test_the_notification_page_lists_only_my_notifications(client, db):
