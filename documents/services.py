@@ -35,7 +35,8 @@ def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
     return last or 0
 
 
-@transaction.atomic
+# No savepoint: a failure fails the caller's transaction as a whole; its file is deleted here.
+@transaction.atomic(savepoint=False)
 def _store_version(
     *,
     owner: models.Model,
@@ -65,22 +66,20 @@ def _store_version(
     )
     document.file.save(f"{verification_code}.pdf", ContentFile(pdf), save=False)
     try:
-        # The row and its audit event; a failure rolls back to the savepoint above.
-        with transaction.atomic(savepoint=False):
-            document.save(force_insert=True)
-            audit.record(
-                action=action,
-                actor=created_by,
-                target=owner,
-                payload={
-                    "document_id": document.pk,
-                    "kind": kind,
-                    "version": document.version,
-                    "sha256": document.sha256,
-                    "verification_code": verification_code,
-                    **(payload or {}),
-                },
-            )
+        document.save(force_insert=True)
+        audit.record(
+            action=action,
+            actor=created_by,
+            target=owner,
+            payload={
+                "document_id": document.pk,
+                "kind": kind,
+                "version": document.version,
+                "sha256": document.sha256,
+                "verification_code": verification_code,
+                **(payload or {}),
+            },
+        )
     except BaseException:
         document.file.delete(save=False)
         raise

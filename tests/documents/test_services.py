@@ -143,6 +143,9 @@ def test_missing_context_raises_and_leaves_no_row_no_file_and_no_event(organizat
     assert AuditEvent.objects.count() == events_before
 
 
+# Transactional: the version is added in a transaction of its own, as a request does; the
+# failure then rolls back that whole transaction (there is no savepoint to return to).
+@pytest.mark.django_db(transaction=True)
 def test_a_lost_race_for_a_version_number_stores_nothing_and_removes_its_file(
     organization, settings, monkeypatch
 ):
