@@ -356,11 +356,11 @@ class Breakdown:
         import weasyprint
         from django.contrib.auth.base_user import AbstractBaseUser
         from django.core.files.storage import FileSystemStorage
+        from django.core.mail import EmailMessage
         from django.db import connection
         from django.template.backends.django import Template
 
         import accounts.services
-        import accounts.tasks
         import audit.services
         from accounts.models import User
         from signing import pdf
@@ -374,7 +374,7 @@ class Breakdown:
             self._wrap(audit.services, "record", "audit appends (Python)"),
             self._wrap(User, "has_perm", "permission checks (Python)"),
             self._wrap(accounts.services, "notify", "notifications (Python)"),
-            self._wrap(accounts.tasks, "send_mail", "emails (in-memory backend)"),
+            self._wrap(EmailMessage, "send", "emails (in-memory backend)"),
             self._wrap(Template, "render", "PDF templates + QR codes"),
             self._wrap(segno, "make", "PDF templates + QR codes"),
             self._wrap(FileSystemStorage, "_save", "file writes"),
