@@ -18,8 +18,9 @@ class AccountsConfig(AppConfig):
 
         from .models import Organization
 
-        register_state_labels(dict(Organization.Status.choices))
+        register_state_labels(Organization, dict(Organization.Status.choices))
         register_action_labels(
+            "accounts",
             {
                 "auth.login": _("Logged in"),
                 "auth.logout": _("Logged out"),
@@ -29,7 +30,9 @@ class AccountsConfig(AppConfig):
                 "organization.created": _("Organization created"),
                 "organization.member_added": _("Member added"),
                 "organization.member_removed": _("Member removed"),
+                "organization.suspended": _("Organization suspended"),
+                "organization.reinstated": _("Organization reinstated"),
                 "community.created": _("Community created"),
                 "community.manager_added": _("Community manager added"),
-            }
+            },
         )

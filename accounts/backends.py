@@ -3,14 +3,13 @@
 from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connections, router
 from django.db.models import Model
 from guardian import backends as guardian_backends
 from guardian.ctypes import get_content_type
 from guardian.models import GroupObjectPermission, UserObjectPermission
-
-from .models import User
 
 _CACHE = "_accord_object_permissions"
 
@@ -61,7 +60,7 @@ def _permissions_sql(alias: str) -> str:
         "permission": Permission._meta.db_table,
         "user_perm": UserObjectPermission._meta.db_table,
         "group_perm": GroupObjectPermission._meta.db_table,
-        "user_groups": User.groups.through._meta.db_table,
+        "user_groups": get_user_model().groups.through._meta.db_table,
     }
     quote = connections[alias].ops.quote_name
     quoted = {name: quote(table) for name, table in tables.items()}

@@ -11,6 +11,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from . import permissions
 
 APPROVERS_GROUP = "approvers"
 
@@ -38,12 +41,8 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
-    @property
-    def is_approver(self) -> bool:
-        return self.is_superuser or any(g.name == APPROVERS_GROUP for g in self.groups.all())
 
-
-class Organization(models.Model):
+class Organization(ConcurrentTransitionMixin, models.Model):
     class Kind(models.TextChoices):
         SOCIAL_ORGANIZATION = "social_organization", _("Social organization")
         FOUNDATION = "foundation", _("Foundation")
@@ -63,8 +62,8 @@ class Organization(models.Model):
     contact_email = models.EmailField(_("contact email"))
     address = models.CharField(_("address"), max_length=300)
     service_area = models.CharField(_("service area"), max_length=300)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, protected=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -75,10 +74,29 @@ class Organization(models.Model):
         permissions = [
             ("manage_organization_members", _("Can manage the organization's members")),
             ("sign_for_organization", _("Can sign agreements for the organization")),
+            ("suspend_organization", _("Can suspend and reinstate organizations")),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @transition(
+        field=status,
+        source=Status.ACTIVE,
+        target=Status.SUSPENDED,
+        permission=permissions.can_suspend_organization,
+    )
+    def suspend(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.SUSPENDED,
+        target=Status.ACTIVE,
+        permission=permissions.can_suspend_organization,
+    )
+    def reinstate(self) -> None:
+        pass
 
 
 class OrganizationMembership(models.Model):

@@ -1,16 +1,35 @@
-"""The platform's approvers group and the global permissions it carries.
+"""Roles and the permissions they carry.
 
-Process apps register the permissions their approvers need in their AppConfig.ready; the group
-is brought up to date after every migrate and whenever `approvers_group()` is called.
+- The platform's approvers group holds the global permissions process apps register with
+  `register_approver_permission` (in their AppConfig.ready).
+- Each organization role (admin, staff, signer) holds object permissions on its own
+  organization through a group per organization and role; process apps add their rights with
+  `register_role_permission`. Both are brought up to date after every migrate, so a right a new
+  process adds reaches the groups of organizations that already exist.
 """
 
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from guardian.models import GroupObjectPermission
 
-from .models import APPROVERS_GROUP
+from .models import APPROVERS_GROUP, Organization, OrganizationMembership, OrganizationRoleGroup
 
-_approver_permissions: set[str] = set()
+Role = OrganizationMembership.Role
+
+_approver_permissions: set[str] = {"accounts.suspend_organization"}
+
+# The object permissions each organization role holds on its organization.
+_role_permissions: dict[str, set[str]] = {
+    Role.ADMIN: {
+        "accounts.view_organization",
+        "accounts.change_organization",
+        "accounts.manage_organization_members",
+    },
+    Role.STAFF: {"accounts.view_organization"},
+    Role.SIGNER: {"accounts.view_organization", "accounts.sign_for_organization"},
+}
 
 
 def register_approver_permission(permission: str) -> None:
@@ -18,17 +37,54 @@ def register_approver_permission(permission: str) -> None:
     _approver_permissions.add(permission)
 
 
-def approvers_group() -> Group:
-    group, _created = Group.objects.get_or_create(name=APPROVERS_GROUP)
-    for name in sorted(_approver_permissions):
+def register_role_permission(role: str, permission: str) -> None:
+    """Organization members in `role` hold `permission` ("app_label.codename", a permission of
+    the Organization model) on their own organization."""
+    _role_permissions[Role(role)].add(permission)
+
+
+def role_permissions() -> dict[str, tuple[str, ...]]:
+    return {role: tuple(sorted(perms)) for role, perms in _role_permissions.items()}
+
+
+def _permissions(names: set[str]) -> list[Permission]:
+    found = []
+    for name in sorted(names):
         app_label, codename = name.split(".", 1)
         permission = Permission.objects.filter(
             content_type__app_label=app_label, codename=codename
         ).first()
         if permission is not None:
-            group.permissions.add(permission)
+            found.append(permission)
+    return found
+
+
+def approvers_group() -> Group:
+    group, _created = Group.objects.get_or_create(name=APPROVERS_GROUP)
+    group.permissions.add(*_permissions(_approver_permissions))
     return group
+
+
+def sync_role_groups() -> int:
+    """Give every organization role group the permissions its role holds now (idempotent);
+    returns how many grants were added."""
+    content_type = ContentType.objects.get_for_model(Organization)
+    by_role = {role: _permissions(perms) for role, perms in _role_permissions.items()}
+    wanted = [
+        GroupObjectPermission(
+            group_id=row.group_id,
+            permission=permission,
+            content_type=content_type,
+            object_pk=str(row.organization_id),
+        )
+        for row in OrganizationRoleGroup.objects.all()
+        for permission in by_role.get(row.role, [])
+    ]
+    before = GroupObjectPermission.objects.filter(content_type=content_type).count()
+    GroupObjectPermission.objects.bulk_create(wanted, ignore_conflicts=True)
+    return GroupObjectPermission.objects.filter(content_type=content_type).count() - before
 
 
 def sync_approvers_group(**kwargs: Any) -> None:
     approvers_group()
+    sync_role_groups()

@@ -1,7 +1,12 @@
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+"""Reads of accounts: notifications, and the party lists every process app uses."""
 
-from .models import Notification, User
+from django.db.models import Model, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from guardian.shortcuts import get_objects_for_user
+
+from .models import Community, Notification, Organization, OrganizationMembership, User
+
+Role = OrganizationMembership.Role
 
 
 def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
@@ -10,3 +15,68 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
 
 def notification_get_for_user(*, notification_id: int, user: User) -> Notification:
     return get_object_or_404(Notification, pk=notification_id, recipient=user)
+
+
+def objects_with_perm(*, user: User, perm: str, model: type[Model]) -> QuerySet:
+    """The `model` rows on which `user` holds `perm` through membership (see
+    accounts.permissions: a superuser's global rights do not count)."""
+    if not (user.is_authenticated and user.is_active):
+        return model._default_manager.none()
+    return get_objects_for_user(
+        user, perm, klass=model, accept_global_perms=False, with_superuser=False
+    )
+
+
+def organizations_of(*, user: User) -> QuerySet[Organization]:
+    return objects_with_perm(user=user, perm="accounts.view_organization", model=Organization)
+
+
+def organizations_signed_for_by(*, user: User) -> QuerySet[Organization]:
+    return objects_with_perm(user=user, perm="accounts.sign_for_organization", model=Organization)
+
+
+def communities_managed_by(*, user: User) -> QuerySet[Community]:
+    return objects_with_perm(user=user, perm="accounts.manage_community", model=Community)
+
+
+def organizations_active() -> QuerySet[Organization]:
+    return Organization.objects.filter(status=Organization.Status.ACTIVE)
+
+
+def organization_members(*, organization: Organization, roles: tuple[str, ...]) -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            organization_memberships__organization=organization,
+            organization_memberships__role__in=roles,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def organization_signers(*, organization: Organization) -> QuerySet[User]:
+    return organization_members(organization=organization, roles=(Role.SIGNER,))
+
+
+def community_managers(*, community: Community) -> QuerySet[User]:
+    return User.objects.filter(community_memberships__community=community, is_active=True).order_by(
+        "pk"
+    )
+
+
+def party_members(*, organization_id: int, community_id: int) -> QuerySet[User]:
+    """Who speaks for either party of an organization–community relation: the organization's
+    signers and admins, the community's managers (one query)."""
+    return (
+        User.objects.filter(
+            Q(
+                organization_memberships__organization=organization_id,
+                organization_memberships__role__in=[Role.SIGNER, Role.ADMIN],
+            )
+            | Q(community_memberships__community=community_id),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )

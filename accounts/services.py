@@ -3,12 +3,15 @@
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 import audit.services as audit
 
+from . import permissions, selectors
 from .backends import forget_permissions
 from .models import (
     Community,
@@ -19,20 +22,12 @@ from .models import (
     OrganizationRoleGroup,
     User,
 )
+from .roles import role_permissions
+from .states import expect_state
 from .tasks import send_notification_emails
 
 Role = OrganizationMembership.Role
 
-# The object permissions each organization role holds on its organization.
-ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.ADMIN: (
-        "accounts.view_organization",
-        "accounts.change_organization",
-        "accounts.manage_organization_members",
-    ),
-    Role.STAFF: ("accounts.view_organization",),
-    Role.SIGNER: ("accounts.view_organization", "accounts.sign_for_organization"),
-}
 COMMUNITY_MANAGER_PERMISSIONS = (
     "accounts.view_community",
     "accounts.change_community",
@@ -44,7 +39,7 @@ COMMUNITY_MANAGER_PERMISSIONS = (
 def organization_create(*, actor: User | None, **fields: Any) -> Organization:
     """Create an organization with one group per role holding that role's object permissions."""
     organization = Organization.objects.create(**fields)
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in role_permissions().items():
         group = Group.objects.create(name=f"organization-{organization.pk}-{role}")
         OrganizationRoleGroup.objects.create(organization=organization, role=role, group=group)
         for perm in perms:
@@ -95,6 +90,86 @@ def organization_member_remove(
             target=organization,
             payload={"user_id": user.pk, "username": user.username, "role": role},
         )
+
+
+def _organization_transition(
+    *, organization_id: int, actor: User, expected_status: str | None, transition: str
+) -> tuple[Organization, str]:
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    expect_state(organization, expected_status)
+    if not permissions.can_suspend_organization(organization, actor):
+        raise PermissionDenied
+    source = organization.status
+    getattr(organization, transition)()
+    organization.save()
+    return organization, source
+
+
+def _notify_organization_admins(organization: Organization, subject: Any, body: Any, **params):
+    admins = selectors.organization_members(organization=organization, roles=(Role.ADMIN,))
+    for admin in admins:
+        notify(
+            recipient=admin,
+            subject=subject,
+            body=body,
+            params={"name": organization.name, **params},
+        )
+
+
+@transaction.atomic
+def organization_suspend(
+    *, organization_id: int, actor: User, reason: str, expected_status: str | None = None
+) -> Organization:
+    """An approver suspends an active organization: it cannot start new work until it is
+    reinstated. `expected_status` is the state the approver's page showed."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for the suspension.")})
+    organization, source = _organization_transition(
+        organization_id=organization_id,
+        actor=actor,
+        expected_status=expected_status,
+        transition="suspend",
+    )
+    audit.record(
+        action="organization.suspended",
+        actor=actor,
+        target=organization,
+        from_state=source,
+        to_state=organization.status,
+        payload={"reason": reason},
+    )
+    _notify_organization_admins(
+        organization,
+        _("Organization suspended: %(name)s"),
+        _("Your organization was suspended. Reason: %(reason)s"),
+        reason=reason,
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_reinstate(
+    *, organization_id: int, actor: User, expected_status: str | None = None
+) -> Organization:
+    organization, source = _organization_transition(
+        organization_id=organization_id,
+        actor=actor,
+        expected_status=expected_status,
+        transition="reinstate",
+    )
+    audit.record(
+        action="organization.reinstated",
+        actor=actor,
+        target=organization,
+        from_state=source,
+        to_state=organization.status,
+    )
+    _notify_organization_admins(
+        organization,
+        _("Organization reinstated: %(name)s"),
+        _("Your organization is active again."),
+    )
+    return organization
 
 
 @transaction.atomic

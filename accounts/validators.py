@@ -33,3 +33,7 @@ def validate_credit_code(value: str) -> None:
             _("This unified social credit code is not valid: its check character does not match."),
             code="check_digit",
         )
+
+
+# Longest free text a person may type for a reason or a review comment.
+COMMENT_MAX_LENGTH = 2000

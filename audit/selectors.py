@@ -1,6 +1,6 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .chain import GENESIS_HASH, compute_hash
 from .models import AuditEvent
@@ -21,3 +21,16 @@ def audit_chain_first_break() -> AuditEvent | None:
             return event
         expected_prev = event.hash
     return None
+
+
+def audit_event_list_for_targets(*, targets: list[models.Model]) -> QuerySet[AuditEvent]:
+    """The timeline of several objects together (an agreement and its termination requests),
+    oldest first; one query."""
+    condition = Q(pk__in=[])
+    by_type: dict[int, list[str]] = {}
+    for target in targets:
+        content_type = ContentType.objects.get_for_model(target)
+        by_type.setdefault(content_type.pk, []).append(str(target.pk))
+    for type_id, ids in by_type.items():
+        condition |= Q(target_type_id=type_id, target_id__in=ids)
+    return AuditEvent.objects.filter(condition).select_related("actor").order_by("pk")

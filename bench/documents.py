@@ -323,7 +323,7 @@ def raw_pipeline_for(identities: dict[str, object]) -> RawPipeline:
 
 
 def signature_fields(page: int) -> tuple[RawField, ...]:
-    from workflows.agreements.documents import COMMUNITY_BOX, ORGANIZATION_BOX
+    from workflows.agreements.pdfs import COMMUNITY_BOX, ORGANIZATION_BOX
 
     return tuple(
         RawField(box.field, box.pdf_box(), page) for box in (ORGANIZATION_BOX, COMMUNITY_BOX)

@@ -19,13 +19,12 @@ from viewflow.workflow.status import STATUS
 from accounts.models import Community, Organization, User
 from demo.onboarding import COMMUNITY_MANAGERS
 from workflows.agreements import services as agreements
-from workflows.agreements.documents import evidence_summary
 from workflows.agreements.flows import AgreementFlow, TerminationFlow
-from workflows.agreements.models import AgreementEvidence, AidAgreement
+from workflows.agreements.models import AidAgreement
+from workflows.agreements.pdfs import evidence_summary
 from workflows.inbox.services import task_claim, task_complete
 
 Status = AidAgreement.Status
-Stage = AgreementEvidence.Stage
 
 ORGANIZATION = "阳光社区援助中心"
 SIGNER = "orgsigner"
@@ -296,10 +295,10 @@ def find_agreement(spec: DemoAgreement) -> AidAgreement | None:
     return AidAgreement.objects.filter(community__name=spec.community, title=spec.title).first()
 
 
-def _complete(task: Task, user: User, flow_class: type, work: Callable[[], object]) -> None:
+def _complete(task: Task, user: User, work: Callable[[], object]) -> None:
     """Claim the waiting task and complete it around the service, as its page does."""
     task_claim(task_id=task.pk, user=user)
-    with task_complete(task_id=task.pk, user=user, flow_class=flow_class):
+    with task_complete(task_id=task.pk, user=user, flow_task=task.flow_task):
         work()
 
 
@@ -346,7 +345,6 @@ class AgreementBuilder:
         _complete(
             _open_task(self.agreement, AgreementFlow.sign),
             self.signer,
-            AgreementFlow,
             lambda: agreements.agreement_sign(
                 agreement_id=self.pk, actor=self.signer, password=self.password
             ),
@@ -356,7 +354,6 @@ class AgreementBuilder:
         _complete(
             _open_task(self.agreement, AgreementFlow.sign),
             self.signer,
-            AgreementFlow,
             lambda: agreements.agreement_decline(
                 agreement_id=self.pk, actor=self.signer, reason=self.spec.reason
             ),
@@ -366,12 +363,11 @@ class AgreementBuilder:
         _complete(
             _open_task(self.agreement, AgreementFlow.countersign),
             self.manager,
-            AgreementFlow,
             lambda: agreements.agreement_countersign(
                 agreement_id=self.pk, actor=self.manager, password=self.password
             ),
         )
-        self.seal(Stage.ACTIVE)
+        self.seal("active")
 
     def seal(self, stage: str) -> None:
         """The evidence summary the service enqueued on commit, made now: at the moment it
@@ -388,7 +384,7 @@ class AgreementBuilder:
         agreements.agreement_expire(
             agreement_id=self.pk, today=end_date + datetime.timedelta(days=1)
         )
-        self.seal(Stage.ENDED)
+        self.seal("ended")
 
     def request_termination(self) -> None:
         self.termination = agreements.termination_request_create(
@@ -408,10 +404,9 @@ class AgreementBuilder:
         _complete(
             task,
             decider,
-            TerminationFlow,
             lambda: agreements.termination_approve(
                 request_id=self.termination.pk, actor=decider, reason=self.spec.decision_reason
             ),
         )
         # Effective today: approving it terminated the agreement at once.
-        self.seal(Stage.ENDED)
+        self.seal("ended")

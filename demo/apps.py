@@ -11,8 +11,9 @@ class DemoConfig(AppConfig):
 
         # The two grants no service makes: `manage.py demo` records them itself.
         register_action_labels(
+            "demo",
             {
                 "user.superuser_granted": _("Made a platform administrator"),
                 "approvers.member_added": _("Added to the approvers"),
-            }
+            },
         )

@@ -76,6 +76,8 @@ class DemoApplication:
     reviewer: str = "approver"
     comment: str = ""
     members: tuple[tuple[str, str], ...] = field(default=())
+    # Approved, then its organization suspended by the reviewer (with `comment` as reason).
+    suspended: bool = False
 
     @property
     def credit_code(self) -> str:
@@ -178,7 +180,8 @@ APPLICATIONS = (
         contact_phone="010-65123456",
         address="北京市朝阳区东风乡将台路 5 号",
         service_area="朝阳区东风地区",
-        outcome=Status.SUSPENDED,
+        outcome=Status.APPROVED,
+        suspended=True,
         comment="年度检查未通过：财务报告缺失，暂停服务待整改。",
     ),
 )

@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import kind_label
+
 # Unambiguous characters only: codes are read aloud and typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -28,15 +30,8 @@ def document_upload_to(instance: "Document", filename: str) -> str:
 
 
 class Document(models.Model):
-    class Kind(models.TextChoices):
-        APPROVAL_LETTER = "approval_letter", _("Approval letter")
-        AGREEMENT = "agreement", _("Aid agreement")
-        AGREEMENT_EVIDENCE = "agreement_evidence", _("Agreement evidence summary")
-        TERMINATION_NOTICE = "termination_notice", _("Termination notice")
-        RECEIPT = "receipt", _("Donation receipt")
-        CERTIFICATE = "certificate", _("Service certificate")
-
-    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    # A code registered by the producing app (documents.kinds); `kind_label` translates it.
+    kind = models.CharField(_("kind"), max_length=40)
     title = models.CharField(_("title"), max_length=300)
     owner_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     owner_id = models.CharField(max_length=64)
@@ -79,6 +74,37 @@ class Document(models.Model):
         return verification_path(self.verification_code)
 
     @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
     def file_name(self) -> str:
         """The name a downloaded or exported copy gets: `<kind>-<owner_id>-v<version>.pdf`."""
         return f"{self.kind}-{self.owner_id}-v{self.version}.pdf"
+
+
+class DocumentStage(models.Model):
+    """One generated document per owner and stage (an approval letter, the evidence summary
+    of an agreement that became active…).
+
+    The unique row is what makes generation idempotent: a task delivered twice, or two
+    workers racing, find the stage taken and do nothing. See `document_stage_claim`.
+    """
+
+    owner_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    owner_id = models.CharField(max_length=64)
+    stage = models.CharField(max_length=60)
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id", "stage"], name="unique_document_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_type_id}:{self.owner_id} {self.stage}"

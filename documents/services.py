@@ -5,11 +5,11 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 import audit.services as audit
 
-from .models import Document, new_verification_code
+from .models import Document, DocumentStage, new_verification_code
 from .rendering import render_pdf
 
 
@@ -149,3 +149,28 @@ def document_add_version(
         action=action,
         payload={"previous_version": previous.version, "previous_document_id": previous.pk},
     )
+
+
+def document_stage_claim(*, owner: models.Model, stage: str) -> DocumentStage | None:
+    """Claim the generation of `owner`'s `stage` document for the current transaction.
+
+    Returns the new row, or None when the stage was already claimed (by an earlier delivery
+    of the same task, or by a concurrent one, which then waits for this transaction). Call it
+    inside the transaction that generates the document and give the row its document with
+    `document_stage_complete`; a rollback releases the claim.
+    """
+    try:
+        with transaction.atomic():
+            return DocumentStage.objects.create(
+                owner_type=ContentType.objects.get_for_model(owner),
+                owner_id=str(owner.pk),
+                stage=stage,
+            )
+    except IntegrityError:
+        return None
+
+
+def document_stage_complete(*, claim: DocumentStage, document: Document) -> Document:
+    claim.document = document
+    claim.save(update_fields=["document"])
+    return document

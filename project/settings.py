@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "workflows.inbox.context_processors.navigation",
             ],
         },
     },
@@ -235,12 +236,8 @@ ACCORD_AGREEMENT_REMINDER_DAYS = env.list(
 )
 CELERY_BEAT_SCHEDULE = {
     "agreements-daily": {
-        "task": "workflows.agreements.tasks.agreements_daily",
+        "task": "workflows.agreements.jobs.agreements_daily",
         "schedule": 3600.0,
-    },
-    "fire-due-flow-timers": {
-        "task": "workflows.inbox.tasks.fire_due_timers",
-        "schedule": 60.0,
     },
 }
 

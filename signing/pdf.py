@@ -50,6 +50,40 @@ class SignatureField:
     page: int = 0
 
 
+MM = 72 / 25.4  # PDF points per millimetre
+A4_HEIGHT_MM = 297
+PAGE_MARGIN_TOP_MM = 22  # static/pdf/accord-pdf.css @page margin
+PAGE_MARGIN_LEFT_MM = 20
+
+
+@dataclass(frozen=True)
+class SignatureBox:
+    """Where a signature's stamp goes on an A4 page, in millimetres from the top-left corner
+    of the page's content area (inside the @page margins of accord-pdf.css), so that a
+    template can reserve the same place for it."""
+
+    field: str
+    left_mm: float
+    top_mm: float
+    width_mm: float = 80
+    height_mm: float = 32
+
+    def pdf_box(self) -> tuple[int, int, int, int]:
+        """(x1, y1, x2, y2) in PDF points, origin bottom-left, on the signature page."""
+        x1 = (PAGE_MARGIN_LEFT_MM + self.left_mm) * MM
+        top = (PAGE_MARGIN_TOP_MM + self.top_mm) * MM
+        y2 = A4_HEIGHT_MM * MM - top
+        return (
+            round(x1),
+            round(y2 - self.height_mm * MM),
+            round(x1 + self.width_mm * MM),
+            round(y2),
+        )
+
+    def field_on(self, page: int) -> SignatureField:
+        return SignatureField(name=self.field, box=self.pdf_box(), page=page)
+
+
 class _BytesPdfPage(content.PdfContent):
     """The first page of an in-memory PDF, as a form XObject (pyHanko's ImportedPdfPage
     only reads files)."""

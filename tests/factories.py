@@ -47,7 +47,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def approver(obj, create, extracted, **kwargs):  # noqa: N805
         if extracted:
-            from workflows.onboarding.services import approvers_group
+            from accounts.roles import approvers_group
 
             obj.groups.add(approvers_group())
         if create:

@@ -7,7 +7,7 @@ password) and `document_sign_as_platform` (the platform itself) sign a stored Do
 store the result as its next version. `validate_pdf` checks any PDF against our root and CRL.
 """
 
-from ..pdf import SignatureField, StampTextError
+from ..pdf import SignatureBox, SignatureField, StampTextError
 from ..validation import SignatureReport, ValidationReport
 from .pki import (
     crl_current,
@@ -29,6 +29,7 @@ from .signatures import (
 
 __all__ = [
     "PasswordConfirmation",
+    "SignatureBox",
     "SignatureField",
     "SignatureRefusedError",
     "SignatureReport",

@@ -1,9 +1,11 @@
 """Organizations and communities: rights are object permissions held by their groups."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from accounts import services
-from accounts.models import OrganizationMembership, OrganizationRoleGroup, User
+from accounts.models import Organization, OrganizationMembership, OrganizationRoleGroup, User
+from accounts.states import StateChanged
 from audit.models import AuditEvent
 from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
 
@@ -147,3 +149,56 @@ def test_a_community_manager_acts_for_their_community_only(db):
     assert AuditEvent.objects.filter(
         action="community.manager_added", target_id=str(mine.pk)
     ).exists()
+
+
+# Suspension: an accounts service on the organization, audited there, with the stale-page guard.
+
+
+def _approver(username="suspender"):
+    return UserFactory(username=username, approver=True)
+
+
+def test_an_approver_suspends_and_reinstates_an_organization(db):
+    organization = OrganizationFactory()
+    approver = _approver()
+    services.organization_suspend(
+        organization_id=organization.pk, actor=approver, reason="Audit", expected_status="active"
+    )
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.SUSPENDED
+    event = AuditEvent.objects.get(action="organization.suspended")
+    assert (event.target_id, event.from_state, event.to_state) == (
+        str(organization.pk),
+        "active",
+        "suspended",
+    )
+    services.organization_reinstate(
+        organization_id=organization.pk, actor=approver, expected_status="suspended"
+    )
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.ACTIVE
+
+
+def test_a_second_suspend_click_does_not_reinstate_the_organization(db):
+    """Two approvers click "Suspend" on the same page: the second is told it changed."""
+    organization = OrganizationFactory()
+    first, second = _approver("first"), _approver("second")
+    services.organization_suspend(
+        organization_id=organization.pk, actor=first, reason="A", expected_status="active"
+    )
+    with pytest.raises(StateChanged):
+        services.organization_suspend(
+            organization_id=organization.pk, actor=second, reason="B", expected_status="active"
+        )
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.SUSPENDED
+
+
+def test_a_member_cannot_suspend_their_own_organization(db):
+    organization = OrganizationFactory()
+    approver = _approver()
+    services.organization_member_add(
+        organization=organization, user=approver, role="staff", actor=None
+    )
+    with pytest.raises(PermissionDenied):
+        services.organization_suspend(organization_id=organization.pk, actor=approver, reason="x")

@@ -2,9 +2,10 @@
 
 from django.urls import reverse
 
+from accounts.models import Organization
 from audit.models import AuditEvent
 from tests.factories import UserFactory
-from workflows.onboarding.models import OrganizationApplication
+from tests.workflows.onboarding.helpers import decide
 
 IP = "192.0.2.44"
 
@@ -25,8 +26,12 @@ def test_a_view_that_raises_permission_denied_shows_the_403_page_and_is_audited(
     assert event.payload == {"path": "/admin/auth/group/"}
 
 
-def test_a_service_refusal_in_a_page_is_audited_and_explained(client, submitted_application):
-    # Only approvers suspend; the applicant may see the page but the service refuses.
+def test_a_service_refusal_in_a_page_is_audited_and_explained(
+    client, submitted_application, approver
+):
+    # Only approvers suspend; the organization's own admin may see the page but the service
+    # refuses.
+    decide(submitted_application, approver, "approve")
     path = reverse("onboarding:suspend", args=[submitted_application.pk])
     client.force_login(submitted_application.applicant)
 
@@ -35,7 +40,7 @@ def test_a_service_refusal_in_a_page_is_audited_and_explained(client, submitted_
     assert response.status_code == 200
     assert "You are not allowed to do this." in response.content.decode()
     submitted_application.refresh_from_db()
-    assert submitted_application.status == OrganizationApplication.Status.SUBMITTED
+    assert submitted_application.organization.status == Organization.Status.ACTIVE
     event = AuditEvent.objects.get(action="permission.denied")
     assert event.actor == submitted_application.applicant
     assert event.ip_address == IP

@@ -28,9 +28,9 @@ def render(owner: Organization, kind: str) -> Document:
 
 def test_export_documents_writes_every_version_by_kind_owner_and_version(db, tmp_path):
     first_owner, second_owner = OrganizationFactory(), OrganizationFactory()
-    letter = render(first_owner, Document.Kind.APPROVAL_LETTER)
+    letter = render(first_owner, "approval_letter")
     signed = services.document_add_version(previous=letter, pdf_bytes=b"%PDF-1.7 signed copy")
-    certificate = render(second_owner, Document.Kind.CERTIFICATE)
+    certificate = render(second_owner, "service_certificate")
     target = tmp_path / "export" / "nested"
     out = StringIO()
 
@@ -40,7 +40,7 @@ def test_export_documents_writes_every_version_by_kind_owner_and_version(db, tmp
     assert exported == {
         f"approval_letter-{first_owner.pk}-v1.pdf": letter.file.read(),
         f"approval_letter-{first_owner.pk}-v2.pdf": b"%PDF-1.7 signed copy",
-        f"certificate-{second_owner.pk}-v1.pdf": certificate.file.read(),
+        f"service_certificate-{second_owner.pk}-v1.pdf": certificate.file.read(),
     }
     assert signed.version == 2
     assert "Exported 3 documents" in out.getvalue()

@@ -18,7 +18,11 @@ from documents.models import Document
 from documents.rendering import MissingContextError
 from tests.factories import OrganizationFactory, UserFactory
 
-Kind = Document.Kind
+
+class Kind:
+    APPROVAL_LETTER = "approval_letter"
+    CERTIFICATE = "service_certificate"
+    RECEIPT = "donation_receipt"
 
 
 def letter_context(organization: Organization) -> dict:

@@ -23,7 +23,7 @@ def organization(db) -> Organization:
 def letter(organization) -> Document:
     return services.document_render(
         owner=organization,
-        kind=Document.Kind.APPROVAL_LETTER,
+        kind="approval_letter",
         title="Approval letter",
         template_name="pdf/approval_letter.html",
         context={

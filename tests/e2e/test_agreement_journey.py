@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.models import OrganizationMembership
 from audit.models import AuditEvent
-from documents.models import Document
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
 from tests.factories import PASSWORD, CommunityFactory, OrganizationFactory, UserFactory
@@ -71,7 +70,7 @@ def agreement() -> AidAgreement:
 
 def signatures_on_agreement_documents() -> int:
     return SignatureRecord.objects.filter(
-        document__kind=Document.Kind.AGREEMENT, document__owner_id=str(agreement().pk)
+        document__kind="agreement", document__owner_id=str(agreement().pk)
     ).count()
 
 

@@ -160,7 +160,8 @@ def test_worker_returns_a_task_result_through_the_broker_and_backend(worker, cli
     assert worker.result_of(client, "celery.accumulate", token, 7) == [token, 7]
 
 
-def test_worker_runs_the_scheduled_timer_task_against_the_database(worker, client):
-    # The beat schedule's task, found by the worker's autodiscovery, queries viewflow's task
-    # table of the test database; there are no timers yet, so none fire.
-    assert worker.result_of(client, "workflows.inbox.tasks.fire_due_timers") == 0
+def test_worker_runs_the_scheduled_agreement_job_against_the_database(worker, client):
+    # The beat schedule's job, found by the worker's autodiscovery of jobs modules, queries
+    # the agreements of the test database; there are none, so nothing is due.
+    result = worker.result_of(client, "workflows.agreements.jobs.agreements_daily")
+    assert result == {"reminders": 0, "expired": 0, "terminated": 0}

@@ -35,7 +35,7 @@ def org_identity(pki, organization):
 def store_document(owner, pdf_bytes: bytes, *, version: int = 1, title: str = "Aid agreement"):
     """A stored Document row, as documents' services leave one."""
     document = Document(
-        kind=Document.Kind.AGREEMENT,
+        kind="agreement",
         title=title,
         owner=owner,
         version=version,

@@ -3,29 +3,37 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AgreementsConfig(AppConfig):
+    """Declarations only: the flows, the document kinds, the approvers' right, the navigation
+    entry, the audit labels and who reads the agreement's documents."""
+
     name = "workflows.agreements"
     label = "agreements"
     verbose_name = _("Aid agreements")
+    url_prefix = "agreements/"
+    navigation = (("agreements:list", _("Aid agreements")),)
 
     def ready(self) -> None:
-        from workflows.inbox.registry import register_flow
-
-        from .flows import AgreementFlow, TerminationFlow
-
-        register_flow(AgreementFlow)
-        register_flow(TerminationFlow)
-
         from accounts.roles import register_approver_permission
         from audit.labels import register_action_labels, register_state_labels
         from documents.access import register_reader
+        from documents.kinds import register_kind
+        from workflows.inbox.registry import register_flow
 
-        from . import permissions
-        from .models import AidAgreement
+        from . import pdfs, permissions
+        from .flows import AgreementFlow, TerminationFlow
+        from .models import AidAgreement, TerminationRequest
 
+        register_flow(AgreementFlow)
+        register_flow(TerminationFlow)
         register_approver_permission(permissions.DECIDE_TERMINATION)
+        register_kind(pdfs.AGREEMENT, _("Aid agreement"))
+        register_kind(pdfs.AGREEMENT_EVIDENCE, _("Agreement evidence summary"))
+        register_kind(pdfs.TERMINATION_NOTICE, _("Termination notice"))
         register_reader(AidAgreement, lambda user, agreement: permissions.can_view(agreement, user))
-        register_state_labels(dict(AidAgreement.Status.choices))
+        register_state_labels(AidAgreement, AidAgreement.Status.choices)
+        register_state_labels(TerminationRequest, TerminationRequest.Status.choices)
         register_action_labels(
+            "agreements",
             {
                 "agreement.created": _("Agreement drafted"),
                 "agreement.updated": _("Agreement updated"),
@@ -37,10 +45,9 @@ class AgreementsConfig(AppConfig):
                 "agreement.expired": _("Agreement expired"),
                 "agreement.reminder_sent": _("End-date reminder sent"),
                 "agreement.termination_requested": _("Termination requested"),
+                "agreement.kept_active": _("Agreement stays active"),
                 "termination.approved": _("Termination approved"),
                 "termination.rejected": _("Termination rejected"),
                 "agreement.terminated": _("Agreement terminated"),
-                "document.generated": _("Document generated"),
-                "document.version_added": _("Document version added"),
-            }
+            },
         )

@@ -17,47 +17,27 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from accounts.models import Community, Organization
-from workflows.inbox.base import AccordFlow, TaskNode
+from accounts.selectors import objects_with_perm
+from workflows.inbox.base import AccordFlow, TaskNode, start_node
 
-from . import permissions, views
-from .models import AgreementProcess, AidAgreement, TerminationProcess, TerminationRequest
+from . import permissions, task_views
+from .models import AgreementProcess, AidAgreement, TerminationProcess
 
 Status = AidAgreement.Status
-
-
-def _agreement(task: Any) -> AidAgreement:
-    return task.process.coerced.agreement
-
-
-def _can_sign_task(task: Any, user: Any) -> bool:
-    return permissions.can_sign(_agreement(task), user)
-
-
-def _can_countersign_task(task: Any, user: Any) -> bool:
-    return permissions.can_countersign(_agreement(task), user)
-
-
-def _can_decide_task(task: Any, user: Any) -> bool:
-    return permissions.can_decide_termination(task.process.coerced.termination_request, user)
-
-
-def _objects_with_perm(user: Any, perm: str, model: type) -> Any:
-    from guardian.shortcuts import get_objects_for_user
-
-    return get_objects_for_user(user, perm, klass=model, accept_global_perms=False).values("pk")
 
 
 class AgreementFlow(AccordFlow):
     process_class = AgreementProcess
     process_title = _("Aid agreement signing")
     process_description = _("The organization signs, then the community countersigns.")
-    subject_relation = "process__agreementprocess__agreement"
+    subject_field = "agreement"
     subject_related = ("organization", "community")
+    url_prefix = "agreements"
 
-    start = flow.StartHandle(this.start_process).Next(this.sign)
+    start = start_node().Next(this.sign)
 
     sign = (
-        TaskNode(views.SignTaskView.as_view(), policy=_can_sign_task)
+        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign)
         .Annotation(title=_("Review and sign the aid agreement"))
         .Next(this.route_signature)
     )
@@ -65,16 +45,12 @@ class AgreementFlow(AccordFlow):
     route_signature = flow.If(this.organization_signed).Then(this.countersign).Else(this.end)
 
     countersign = (
-        TaskNode(views.CountersignTaskView.as_view(), policy=_can_countersign_task)
+        TaskNode(task_views.CountersignTaskView.as_view(), policy=permissions.can_countersign)
         .Annotation(title=_("Countersign the aid agreement"))
         .Next(this.end)
     )
 
     end = flow.End()
-
-    def start_process(self, activation: Any, *, agreement: AidAgreement) -> Any:
-        activation.process.agreement = agreement
-        return activation.process
 
     def organization_signed(self, activation: Any) -> bool:
         # Read afresh: the signature was saved by a service on another instance of the row.
@@ -82,18 +58,16 @@ class AgreementFlow(AccordFlow):
             pk=activation.process.agreement_id, status=Status.PENDING_COMMUNITY_SIGNATURE
         ).exists()
 
-    def subject_of(self, process: Any) -> AidAgreement:
-        return process.coerced.agreement
-
     def claimable_q(self, user: Any) -> Q:
-        signer_of = _objects_with_perm(user, "accounts.sign_for_organization", Organization)
-        manager_of = _objects_with_perm(user, "accounts.manage_community", Community)
-        return (
-            Q(flow_task=AgreementFlow.sign)
-            & Q(process__agreementprocess__agreement__organization__in=signer_of)
-        ) | (
-            Q(flow_task=AgreementFlow.countersign)
-            & Q(process__agreementprocess__agreement__community__in=manager_of)
+        signer_of = objects_with_perm(
+            user=user, perm="accounts.sign_for_organization", model=Organization
+        ).values("pk")
+        manager_of = objects_with_perm(
+            user=user, perm="accounts.manage_community", model=Community
+        ).values("pk")
+        path = "process__agreementprocess__agreement__"
+        return (Q(flow_task=AgreementFlow.sign) & Q(**{f"{path}organization__in": signer_of})) | (
+            Q(flow_task=AgreementFlow.countersign) & Q(**{f"{path}community__in": manager_of})
         )
 
 
@@ -101,33 +75,33 @@ class TerminationFlow(AccordFlow):
     process_class = TerminationProcess
     process_title = _("Aid agreement termination")
     process_description = _("A party asks to end an active agreement; an approver decides.")
-    subject_relation = "process__terminationprocess__termination_request__agreement"
-    subject_related = ("organization", "community")
+    subject_field = "termination_request"
+    subject_related = ("agreement__organization", "agreement__community")
+    url_prefix = "termination"
 
-    start = flow.StartHandle(this.start_process).Next(this.decide)
+    start = start_node().Next(this.decide)
 
     decide = (
-        TaskNode(views.DecideTerminationTaskView.as_view(), policy=_can_decide_task)
+        TaskNode(
+            task_views.DecideTerminationTaskView.as_view(),
+            policy=permissions.can_decide_termination,
+        )
         .Annotation(title=_("Decide the termination request"))
-        .Permission(permissions.DECIDE_TERMINATION)
         .Next(this.end)
     )
 
     end = flow.End()
 
-    def start_process(self, activation: Any, *, termination_request: TerminationRequest) -> Any:
-        activation.process.termination_request = termination_request
-        return activation.process
-
-    def subject_of(self, process: Any) -> Any:
-        return process.coerced.termination_request
-
     def claimable_q(self, user: Any) -> Q:
         if not permissions.is_approver(user):
             return Q(pk__in=[])
         # Approvers who belong to either party do not decide.
-        member_of = _objects_with_perm(user, "accounts.view_organization", Organization)
-        manager_of = _objects_with_perm(user, "accounts.manage_community", Community)
+        member_of = objects_with_perm(
+            user=user, perm="accounts.view_organization", model=Organization
+        ).values("pk")
+        manager_of = objects_with_perm(
+            user=user, perm="accounts.manage_community", model=Community
+        ).values("pk")
         path = "process__terminationprocess__termination_request__agreement__"
         return Q(flow_task=TerminationFlow.decide) & ~(
             Q(**{f"{path}organization__in": member_of}) | Q(**{f"{path}community__in": manager_of})

@@ -1,9 +1,10 @@
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization
+from accounts.selectors import organizations_active
 from documents.uploads import validate_upload
 
 from .models import AidAgreement
@@ -54,13 +55,15 @@ class AgreementForm(forms.ModelForm):
     def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
-        self.fields["organization"].queryset = Organization.objects.filter(
-            status=Organization.Status.ACTIVE
-        )
+        self.fields["organization"].queryset = organizations_active()
         if self.instance.pk:
             # The parties are fixed once drafted.
             del self.fields["community"]
             del self.fields["organization"]
+
+    def service_fields(self) -> dict[str, Any]:
+        """What the services take besides the attachments."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "attachments"}
 
     def clean(self) -> dict:
         data = super().clean()
@@ -94,10 +97,12 @@ class TerminationRequestForm(forms.Form):
 
 
 class TerminationDecisionForm(forms.Form):
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve the termination")
+        REJECT = "reject", _("Reject the request")
+
     decision = forms.ChoiceField(
-        label=_("Decision"),
-        widget=forms.RadioSelect,
-        choices=[("approve", _("Approve the termination")), ("reject", _("Reject the request"))],
+        label=_("Decision"), widget=forms.RadioSelect, choices=Decision.choices
     )
     reason = forms.CharField(
         label=_("Reason"),
@@ -108,7 +113,7 @@ class TerminationDecisionForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+        if data.get("decision") == self.Decision.REJECT and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the parties a reason."))
         return data
 

@@ -14,17 +14,7 @@ from viewflow.workflow.models import Process
 
 from accounts.models import Community, Organization
 
-
-def _policy(name: str):
-    """The transition's `permission=`: the policy function of permissions.py, looked up late
-    (permissions imports this module)."""
-
-    def check(instance: models.Model, user: models.Model) -> bool:
-        from . import permissions
-
-        return getattr(permissions, name)(instance, user)
-
-    return check
+from . import permissions
 
 
 class AidAgreement(ConcurrentTransitionMixin, models.Model):
@@ -129,11 +119,20 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
     def verification_status_label(self) -> str:
         return str(self.get_status_display())
 
+    @property
+    def is_sent(self) -> bool:
+        """Sent to the organization: until then the draft is the community's alone."""
+        return self.status != self.Status.DRAFT
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
     @transition(
         field=status,
         source=Status.DRAFT,
         target=Status.PENDING_ORG_SIGNATURE,
-        permission=_policy("can_send"),
+        permission=permissions.can_send,
     )
     def send(self) -> None:
         self.sent_at = timezone.now()
@@ -142,7 +141,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PENDING_ORG_SIGNATURE,
         target=Status.PENDING_COMMUNITY_SIGNATURE,
-        permission=_policy("can_sign"),
+        permission=permissions.can_sign,
     )
     def sign_for_organization(self, *, by: models.Model) -> None:
         self.org_signed_by = by
@@ -152,7 +151,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PENDING_ORG_SIGNATURE,
         target=Status.DECLINED,
-        permission=_policy("can_decline"),
+        permission=permissions.can_decline,
     )
     def decline(self, *, reason: str) -> None:
         self.decline_reason = reason
@@ -162,7 +161,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PENDING_COMMUNITY_SIGNATURE,
         target=Status.ACTIVE,
-        permission=_policy("can_countersign"),
+        permission=permissions.can_countersign,
     )
     def countersign(self, *, by: models.Model) -> None:
         self.community_signed_by = by
@@ -172,7 +171,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.DRAFT, Status.PENDING_ORG_SIGNATURE, Status.PENDING_COMMUNITY_SIGNATURE],
         target=Status.WITHDRAWN,
-        permission=_policy("can_withdraw"),
+        permission=permissions.can_withdraw,
     )
     def withdraw(self) -> None:
         self.ended_at = timezone.now()
@@ -185,7 +184,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.ACTIVE,
         target=Status.TERMINATION_REQUESTED,
-        permission=_policy("can_request_termination"),
+        permission=permissions.can_request_termination,
     )
     def request_termination(self) -> None:
         pass
@@ -288,7 +287,7 @@ class TerminationRequest(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.OPEN,
         target=Status.APPROVED,
-        permission=_policy("can_decide_termination"),
+        permission=permissions.can_decide_termination,
     )
     def approve(self, *, by: models.Model, reason: str = "") -> None:
         self.decided_by = by
@@ -299,7 +298,7 @@ class TerminationRequest(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.OPEN,
         target=Status.REJECTED,
-        permission=_policy("can_decide_termination"),
+        permission=permissions.can_decide_termination,
     )
     def reject(self, *, by: models.Model, reason: str) -> None:
         self.decided_by = by
@@ -323,30 +322,6 @@ class AgreementReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.days_before}"
-
-
-class AgreementEvidence(models.Model):
-    """Which evidence summary was made for which stage; the unique key makes the task
-    idempotent."""
-
-    class Stage(models.TextChoices):
-        ACTIVE = "active", _("Became active")
-        ENDED = "ended", _("Ended")
-
-    agreement = models.ForeignKey(AidAgreement, on_delete=models.PROTECT, related_name="+")
-    stage = models.CharField(max_length=10, choices=Stage.choices)
-    document = models.ForeignKey(
-        "documents.Document", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["agreement", "stage"], name="unique_evidence_stage")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agreement_id}: {self.stage}"
 
 
 class AgreementProcess(Process):

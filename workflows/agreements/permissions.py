@@ -1,55 +1,42 @@
-"""One policy function per action on an aid agreement.
+"""Who may act on an aid agreement: one policy function per action.
 
-Transition policies answer "may this person take this action on this agreement?"; whether the
-agreement's state allows it is the state machine's answer (the transitions carry these
-functions as `permission=`, so `get_available_user_status_transitions` combines both for
-templates).
-
-Rights come from django-guardian object permissions held by the parties' groups: signing for an
-organization needs `accounts.sign_for_organization` on that organization, acting for a community
-needs `accounts.manage_community` on that community. A global permission never stands in for
-them. Deciding terminations is the approvers' global right, withheld from members of either
-party.
+They answer "who" only; whether the agreement's state allows the action is the state
+machine's answer (the transitions carry these functions as `permission=`, so
+`get_available_user_status_transitions` combines both for the buttons). Party rules come from
+`accounts.permissions`: signing for an organization is for its signers, acting for a community
+for its managers, whatever global rights (superuser, approver) a person has. Deciding
+terminations is the approvers' platform right, withheld from members of either party.
 """
 
-from accounts.models import Community, Organization, User
+from __future__ import annotations
 
-from .models import AidAgreement, TerminationRequest
+from typing import TYPE_CHECKING
 
-Status = AidAgreement.Status
+from accounts.permissions import (
+    has_platform_right,
+    is_community_manager,
+    is_org_member,
+    is_org_signer,
+    speaks_for_organization,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import Community, User
+
+    from .models import AidAgreement, TerminationRequest
+
 DECIDE_TERMINATION = "agreements.decide_termination"
 
 
-def _obj_perm(user: User, perm: str, obj: object) -> bool:
-    # guardian's backend answers object permissions; ModelBackend adds nothing for an object.
-    return user.is_authenticated and user.is_active and user.has_perm(perm, obj)
-
-
-def is_org_signer(organization: Organization, user: User) -> bool:
-    return _obj_perm(user, "accounts.sign_for_organization", organization)
-
-
-def is_org_admin(organization: Organization, user: User) -> bool:
-    return _obj_perm(user, "accounts.manage_organization_members", organization)
-
-
-def is_org_member(organization: Organization, user: User) -> bool:
-    return _obj_perm(user, "accounts.view_organization", organization)
-
-
-def is_community_manager(community: Community, user: User) -> bool:
-    return _obj_perm(user, "accounts.manage_community", community)
-
-
 def is_approver(user: User) -> bool:
-    return user.is_authenticated and user.has_perm(DECIDE_TERMINATION)
+    """Approvers see every agreement once it is sent, and decide terminations."""
+    return has_platform_right(user, DECIDE_TERMINATION)
 
 
 def can_view(agreement: AidAgreement, user: User) -> bool:
-    return (
-        is_approver(user)
-        or is_community_manager(agreement.community, user)
-        or (agreement.status != Status.DRAFT and is_org_member(agreement.organization, user))
+    """A draft is its community's alone; once sent, the organization and approvers see it."""
+    return is_community_manager(agreement.community, user) or (
+        agreement.is_sent and (is_org_member(agreement.organization, user) or is_approver(user))
     )
 
 
@@ -58,7 +45,8 @@ def can_draft(community: Community, user: User) -> bool:
 
 
 def can_edit(agreement: AidAgreement, user: User) -> bool:
-    return agreement.status == Status.DRAFT and is_community_manager(agreement.community, user)
+    """The community's managers edit (a draft: see `AidAgreement.is_editable`)."""
+    return is_community_manager(agreement.community, user)
 
 
 def can_send(agreement: AidAgreement, user: User) -> bool:
@@ -83,10 +71,8 @@ def can_countersign(agreement: AidAgreement, user: User) -> bool:
 
 
 def is_party(agreement: AidAgreement, user: User) -> bool:
-    return (
-        is_org_admin(agreement.organization, user)
-        or is_org_signer(agreement.organization, user)
-        or is_community_manager(agreement.community, user)
+    return speaks_for_organization(agreement.organization, user) or is_community_manager(
+        agreement.community, user
     )
 
 

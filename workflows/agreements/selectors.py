@@ -2,12 +2,14 @@ import datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import Community, Organization, OrganizationMembership, User
+from accounts.models import User
+from accounts.selectors import communities_managed_by, organizations_of
+from audit.models import AuditEvent
+from audit.selectors import audit_event_list_for_targets
 
 from . import permissions
-from .models import AgreementProcess, AidAgreement, TerminationRequest
+from .models import AgreementAttachment, AidAgreement, TerminationRequest
 
 Status = AidAgreement.Status
 
@@ -21,24 +23,18 @@ STATUS_FILTERS: dict[str, list[str]] = {
 
 
 def _visible_q(user: User) -> Q:
+    """The rule of `permissions.can_view`, as a filter: a community's managers see all its
+    agreements, drafts included; the organization and approvers see them once sent."""
+    sent = ~Q(status=Status.DRAFT)
+    visible = Q(community__in=communities_managed_by(user=user))
     if permissions.is_approver(user):
-        return Q()
-    communities = get_objects_for_user(
-        user, "accounts.manage_community", klass=Community, accept_global_perms=False
-    )
-    organizations = get_objects_for_user(
-        user, "accounts.view_organization", klass=Organization, accept_global_perms=False
-    )
-    return Q(community__in=communities) | (
-        Q(organization__in=organizations) & ~Q(status=Status.DRAFT)
-    )
+        return visible | sent
+    return visible | (Q(organization__in=organizations_of(user=user)) & sent)
 
 
 def agreement_list_for_user(
     *, user: User, status: str = "", search: str = ""
 ) -> QuerySet[AidAgreement]:
-    """Community managers see their communities' agreements, an organization its own (once
-    sent), approvers all."""
     queryset = AidAgreement.objects.filter(_visible_q(user)).select_related(
         "community", "organization", "initiator", "document"
     )
@@ -63,60 +59,12 @@ def agreement_get_for_user(*, agreement_id: int, user: User) -> AidAgreement:
     return agreement
 
 
-def _members(organization: Organization, role: str) -> QuerySet[User]:
-    return User.objects.filter(
-        organization_memberships__organization=organization,
-        organization_memberships__role=role,
-        is_active=True,
-    ).distinct()
-
-
-def organization_signers(organization: Organization) -> QuerySet[User]:
-    return _members(organization, OrganizationMembership.Role.SIGNER)
-
-
-def organization_admins(organization: Organization) -> QuerySet[User]:
-    return _members(organization, OrganizationMembership.Role.ADMIN)
-
-
-def community_managers(community: Community) -> QuerySet[User]:
-    return User.objects.filter(community_memberships__community=community, is_active=True)
-
-
-def agreement_parties(agreement: AidAgreement) -> QuerySet[User]:
-    """Who speaks for either party: the organization's signers and admins, the community's
-    managers (one query)."""
-    roles = [OrganizationMembership.Role.SIGNER, OrganizationMembership.Role.ADMIN]
-    return (
-        User.objects.filter(
-            Q(
-                organization_memberships__organization=agreement.organization_id,
-                organization_memberships__role__in=roles,
-            )
-            | Q(community_memberships__community=agreement.community_id),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("pk")
-    )
-
-
-def agreement_open_task(*, agreement: AidAgreement):
-    from viewflow.workflow.models import Task
-    from viewflow.workflow.status import STATUS
-
-    process = AgreementProcess.objects.filter(agreement=agreement).order_by("-pk").first()
-    if process is None:
-        return None
-    return (
-        Task.objects.filter(
-            process=process,
-            flow_task_type="HUMAN",
-            status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
-        )
-        .select_related("owner")
-        .first()
-    )
+def attachment_get(*, agreement: AidAgreement, attachment_id: int) -> AgreementAttachment:
+    """An attachment of an agreement already fetched for the user; 404 otherwise."""
+    attachment = AgreementAttachment.objects.filter(agreement=agreement, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 def termination_open_request(*, agreement: AidAgreement) -> TerminationRequest | None:
@@ -125,6 +73,20 @@ def termination_open_request(*, agreement: AidAgreement) -> TerminationRequest |
         .select_related("requested_by")
         .first()
     )
+
+
+def termination_notices(*, agreement: AidAgreement) -> list:
+    return [
+        r.notice
+        for r in agreement.termination_requests.select_related("notice")
+        if r.notice_id is not None
+    ]
+
+
+def agreement_timeline(*, agreement: AidAgreement) -> QuerySet[AuditEvent]:
+    """The agreement's timeline: its own events and those of its termination requests (their
+    decisions and tasks), oldest first."""
+    return audit_event_list_for_targets(targets=[agreement, *agreement.termination_requests.all()])
 
 
 def agreement_ids_due_to_expire(*, today: datetime.date) -> list[int]:
@@ -150,14 +112,4 @@ def agreement_ids_due_to_terminate(*, today: datetime.date) -> list[int]:
 def agreements_ending_on(day: datetime.date) -> QuerySet[AidAgreement]:
     return AidAgreement.objects.filter(status=Status.ACTIVE, end_date=day).select_related(
         "community", "organization"
-    )
-
-
-def organizations_for_drafting() -> QuerySet[Organization]:
-    return Organization.objects.filter(status=Organization.Status.ACTIVE)
-
-
-def communities_managed_by(user: User) -> QuerySet[Community]:
-    return get_objects_for_user(
-        user, "accounts.manage_community", klass=Community, accept_global_perms=False
     )

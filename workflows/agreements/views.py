@@ -1,7 +1,5 @@
 """Pages of the aid agreement. Thin: parse with a form, call one selector or service, respond."""
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -9,21 +7,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from audit.selectors import audit_event_list_for_target
-from signing.services import signer_password_check
-from workflows.inbox.task_views import TaskPageView
+from accounts.selectors import communities_managed_by
+from documents.selectors import document_list_for_owner
+from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
 
 from . import permissions, selectors, services
-from .forms import (
-    AgreementForm,
-    DeclineForm,
-    SignForm,
-    StatusFilterForm,
-    TerminationDecisionForm,
-    TerminationRequestForm,
-)
-from .models import AgreementAttachment, AidAgreement
+from .forms import AgreementForm, StatusFilterForm, TerminationRequestForm
+from .models import AidAgreement
 
 Status = AidAgreement.Status
 PAGE_SIZE = 50
@@ -43,28 +34,23 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "agreements": page.object_list,
             "form": form,
-            "can_draft": selectors.communities_managed_by(request.user).exists(),
+            "can_draft": communities_managed_by(user=request.user).exists(),
         },
     )
 
 
-def _agreement_fields(form: AgreementForm) -> dict[str, Any]:
-    return {k: v for k, v in form.cleaned_data.items() if k != "attachments"}
-
-
 def agreement_create(request: HttpRequest) -> HttpResponse:
-    communities = selectors.communities_managed_by(request.user)
+    communities = communities_managed_by(user=request.user)
     if not communities.exists():
         raise Http404
     form = AgreementForm(request.POST or None, request.FILES or None, communities=communities)
     if request.method == "POST" and form.is_valid():
-        fields = _agreement_fields(form)
         ok, agreement = run_service(
             request,
             lambda: services.agreement_create(
                 actor=request.user,
                 attachments=tuple(form.cleaned_data["attachments"]),
-                **fields,
+                **form.service_fields(),
             ),
             success=_("The agreement was saved as a draft."),
             form=form,
@@ -76,14 +62,14 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 
 def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    if not permissions.can_edit(agreement, request.user):
+    if not (permissions.can_edit(agreement, request.user) and agreement.is_editable):
         messages.warning(request, _("Only a draft can be edited, by its community's managers."))
         return redirect(agreement)
     form = AgreementForm(
         request.POST or None,
         request.FILES or None,
         instance=agreement,
-        communities=selectors.communities_managed_by(request.user),
+        communities=communities_managed_by(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         ok, _result = run_service(
@@ -92,7 +78,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 agreement_id=agreement.pk,
                 actor=request.user,
                 attachments=tuple(form.cleaned_data["attachments"]),
-                **_agreement_fields(form),
+                **form.service_fields(),
             ),
             success=_("Your changes were saved."),
             form=form,
@@ -103,12 +89,12 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from documents.selectors import document_list_for_owner
-
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    task = selectors.agreement_open_task(agreement=agreement)
-    termination = selectors.termination_open_request(agreement=agreement)
     user = request.user
+    task = task_open_for(agreement)
+    termination = selectors.termination_open_request(agreement=agreement)
+    if task is None and termination is not None:
+        task = task_open_for(termination)
     allowed = {t.name for t in agreement.get_available_user_status_transitions(user)}
     return render(
         request,
@@ -116,32 +102,26 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "agreement": agreement,
             "task": task,
-            "task_url": _task_url(task, user),
+            "task_url": task_url_for(task, user),
             "can_claim": task is not None
             and task.owner_id is None
             and task.flow_task.can_assign(user, task),
             "termination": termination,
-            "can_edit": permissions.can_edit(agreement, user),
+            "can_edit": permissions.can_edit(agreement, user) and agreement.is_editable,
             "can_send": "send" in allowed,
             "can_withdraw": "withdraw" in allowed,
             "can_request_termination": "request_termination" in allowed,
             "termination_form": TerminationRequestForm(),
             "documents": document_list_for_owner(agreement),
-            "notices": [
-                r.notice
-                for r in agreement.termination_requests.select_related("notice")
-                if r.notice_id
-            ],
+            "notices": selectors.termination_notices(agreement=agreement),
             "attachments": agreement.attachments.all(),
-            "events": audit_event_list_for_target(target=agreement),
+            "events": selectors.agreement_timeline(agreement=agreement),
         },
     )
 
 
-def _task_url(task: Any, user: Any) -> str:
-    if task is None or task.owner_id != user.pk:
-        return ""
-    return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+def _expected_status(request: HttpRequest) -> str | None:
+    return request.POST.get("expected_status") or None
 
 
 @require_POST
@@ -149,7 +129,11 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
     run_service(
         request,
-        lambda: services.agreement_send(agreement_id=agreement.pk, actor=request.user),
+        lambda: services.agreement_send(
+            agreement_id=agreement.pk,
+            actor=request.user,
+            expected_status=_expected_status(request),
+        ),
         success=_("The agreement was sent to the organization for signature."),
     )
     return redirect(agreement)
@@ -163,7 +147,7 @@ def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.agreement_withdraw(
             agreement_id=agreement.pk,
             actor=request.user,
-            expected_status=request.POST.get("expected_status") or None,
+            expected_status=_expected_status(request),
         ),
         success=_("The agreement was withdrawn."),
     )
@@ -178,7 +162,10 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
         run_service(
             request,
             lambda: services.termination_request_create(
-                agreement_id=agreement.pk, actor=request.user, **form.cleaned_data
+                agreement_id=agreement.pk,
+                actor=request.user,
+                expected_status=_expected_status(request),
+                **form.cleaned_data,
             ),
             success=_("Your termination request was sent to the approvers."),
         )
@@ -191,9 +178,7 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    attachment = AgreementAttachment.objects.filter(agreement=agreement, pk=attachment_pk).first()
-    if attachment is None:
-        raise Http404
+    attachment = selectors.attachment_get(agreement=agreement, attachment_id=attachment_pk)
     response = FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,
@@ -202,153 +187,3 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
     )
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-class _TaskView(TaskPageView):
-    flow_name = "AgreementFlow"
-
-    def flow_class(self) -> Any:
-        from . import flows
-
-        return getattr(flows, self.flow_name)
-
-    def subject_of(self, task: Any) -> AidAgreement:
-        return task.process.coerced.agreement
-
-    def agreement_of(self, task: Any) -> AidAgreement:
-        return self.subject_of(task)
-
-    def render_task(self, request: HttpRequest, **context: Any) -> HttpResponse:
-        agreement = self.agreement_of(self.task)
-        return render(
-            request,
-            self.template_name,
-            {
-                "task": self.task,
-                "agreement": agreement,
-                "events": audit_event_list_for_target(target=agreement),
-                **context,
-            },
-        )
-
-    def sign_and_complete(
-        self, request: HttpRequest, work: Any, *, success: Any, form: Any, password: str
-    ) -> bool:
-        """Confirm the password on its own first, so that a refusal stays in the audit log
-        (the task completion would roll it back), then sign and complete: `work` gets the
-        confirmation to sign with, so the password is hashed once."""
-        ok, confirmation = run_service(
-            request,
-            lambda: signer_password_check(
-                user=request.user, password=password, target=self.agreement_of(self.task)
-            ),
-            form=form,
-        )
-        return ok and self.complete(request, lambda: work(confirmation), success=success, form=form)
-
-
-class SignTaskView(_TaskView):
-    template_name = "agreements/sign_task.html"
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, sign_form=SignForm(), decline_form=DeclineForm())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        agreement = self.agreement_of(self.task)
-        if "decline" in request.POST:
-            form = DeclineForm(request.POST)
-            if form.is_valid() and self.complete(
-                request,
-                lambda: services.agreement_decline(
-                    agreement_id=agreement.pk,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                ),
-                success=_("You declined the agreement."),
-                form=form,
-            ):
-                return redirect(agreement)
-            return self.render_task(request, sign_form=SignForm(), decline_form=form)
-        form = SignForm(request.POST)
-        if form.is_valid() and self.sign_and_complete(
-            request,
-            lambda confirmation: services.agreement_sign(
-                agreement_id=agreement.pk, actor=request.user, password=confirmation
-            ),
-            success=_("You signed the agreement for your organization."),
-            form=form,
-            password=form.cleaned_data["password"],
-        ):
-            return redirect(agreement)
-        if not form.errors:
-            return redirect(agreement)
-        return self.render_task(request, sign_form=form, decline_form=DeclineForm())
-
-
-class CountersignTaskView(_TaskView):
-    template_name = "agreements/countersign_task.html"
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, sign_form=SignForm())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        agreement = self.agreement_of(self.task)
-        form = SignForm(request.POST)
-        if form.is_valid() and self.sign_and_complete(
-            request,
-            lambda confirmation: services.agreement_countersign(
-                agreement_id=agreement.pk, actor=request.user, password=confirmation
-            ),
-            success=_("You countersigned the agreement: it is active."),
-            form=form,
-            password=form.cleaned_data["password"],
-        ):
-            return redirect(agreement)
-        if not form.errors:
-            return redirect(agreement)
-        return self.render_task(request, sign_form=form)
-
-
-class DecideTerminationTaskView(_TaskView):
-    template_name = "agreements/decide_termination_task.html"
-    flow_name = "TerminationFlow"
-
-    def subject_of(self, task: Any) -> AidAgreement:
-        return task.process.coerced.termination_request.agreement
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(
-            request,
-            form=TerminationDecisionForm(),
-            termination=self.task.process.coerced.termination_request,
-        )
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        termination = self.task.process.coerced.termination_request
-        form = TerminationDecisionForm(request.POST)
-        if form.is_valid():
-            service = (
-                services.termination_approve
-                if form.cleaned_data["decision"] == "approve"
-                else services.termination_reject
-            )
-            message = (
-                _("The termination was approved.")
-                if form.cleaned_data["decision"] == "approve"
-                else _("The termination request was rejected.")
-            )
-            if (
-                self.complete(
-                    request,
-                    lambda: service(
-                        request_id=termination.pk,
-                        actor=request.user,
-                        reason=form.cleaned_data["reason"],
-                    ),
-                    success=message,
-                    form=form,
-                )
-                or not form.errors
-            ):
-                return redirect("inbox:index")
-        return self.render_task(request, form=form, termination=termination)

@@ -6,6 +6,8 @@ class InboxConfig(AppConfig):
     name = "workflows.inbox"
     label = "inbox"
     verbose_name = _("Task inbox")
+    url_prefix = "inbox/"
+    navigation = (("inbox:index", _("Inbox")),)
 
     def ready(self) -> None:
         from audit.labels import register_action_labels
@@ -13,11 +15,12 @@ class InboxConfig(AppConfig):
         from . import signals  # noqa: F401
 
         register_action_labels(
+            "inbox",
             {
                 "task.created": _("Task created"),
                 "task.assigned": _("Task claimed"),
                 "task.released": _("Task released"),
                 "task.completed": _("Task completed"),
                 "permission.denied": _("Permission denied"),
-            }
+            },
         )

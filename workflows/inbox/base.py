@@ -1,15 +1,18 @@
-"""What every Accord flow shares: a real lock, and the hooks the unified inbox needs.
+"""What every Accord flow shares: a real lock, one way to start a process about a subject, and
+the hooks the unified inbox needs.
 
-A process app subclasses `AccordFlow` and `TaskNode`; it never talks to the inbox otherwise.
+A process app subclasses `AccordFlow` and uses `TaskNode`; it registers the flow in its
+AppConfig and otherwise leaves flows to the inbox (`process_start`, `process_cancel`).
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import include, path
+from viewflow import this
 from viewflow.workflow import flow
 
 
@@ -32,23 +35,34 @@ class ProcessRowLock:
 class AccordFlow(flow.Flow):
     """Base for every business-process flow.
 
-    Subclasses set `process_class` and `subject_relation` (the select_related path from a Task to
-    the domain object, e.g. ``"process__onboardingprocess__application"``), optionally
-    `subject_related` (the domain object's own relations its policies read), and implement
-    `subject_of` and `claimable_q`.
+    Subclasses set `process_class` (a Process subclass with a foreign key named
+    `subject_field` to the domain object), `url_prefix` (the flow's task URLs live under
+    `/flows/<url_prefix>/`), optionally `subject_related` (the subject's own relations its
+    policies read, loaded with the task), and implement `claimable_q`. The process starts at
+    the node named `start`, a `StartHandle(this.start_process)`.
     """
 
     # Without a lock two concurrent completions of one task both succeed and duplicate the
     # following nodes; wait for the lock instead of failing fast.
     lock_impl = ProcessRowLock()
-    subject_relation: str = ""
+    subject_field: str = "subject"
     subject_related: tuple[str, ...] = ()
+    url_prefix: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # viewflow names a flow's URL app after its class ("onboarding"), which would shadow the
         # process app's own URL namespace inside task pages.
         cls.app_name = f"{cls.app_name}_flow"
+
+    @classmethod
+    def subject_model(cls) -> type[models.Model]:
+        return cls.process_class._meta.get_field(cls.subject_field).related_model
+
+    @classmethod
+    def subject_relation(cls) -> str:
+        """The select_related path from a Task to the subject."""
+        return f"process__{cls.process_class._meta.model_name}__{cls.subject_field}"
 
     def _get_urls(self) -> list[Any]:
         """Mount only the execute view of each human task.
@@ -68,54 +82,68 @@ class AccordFlow(flow.Flow):
             urlpatterns.append(path("", include((execute, app_name), namespace=namespace)))
         return urlpatterns
 
+    def start_process(self, activation: Any, *, subject: models.Model) -> Any:
+        setattr(activation.process, self.subject_field, subject)
+        return activation.process
+
     def task_related(self) -> list[str]:
         """select_related paths loading a task with its process, subject and the subject's
         relations: what the task's policy and the domain service read, in one query."""
-        if not self.subject_relation:
-            return ["process"]
-        return [f"{self.subject_relation}__{r}" for r in self.subject_related] or [
-            self.subject_relation
-        ]
+        relation = self.subject_relation()
+        return [f"{relation}__{r}" for r in self.subject_related] or [relation]
 
     def subject_of(self, process: Any) -> Any:
         """The domain object a process is about (shown in the inbox, linked from it)."""
-        raise NotImplementedError
+        return getattr(process.coerced, self.subject_field)
 
     def claimable_q(self, user: Any) -> Q:
         """Which unassigned tasks of this flow `user` may claim, as a filter on Task."""
         raise NotImplementedError
 
     def audit_target(self, process: Any) -> Any:
-        """The object whose timeline shows this process's task events."""
+        """The object whose page and timeline show this process's task events."""
         return self.subject_of(process)
+
+
+def start_node() -> Any:
+    """The `start` node every Accord flow begins with (see `AccordFlow.start_process`)."""
+    return flow.StartHandle(this.start_process)
 
 
 class TaskNode(flow.View):
     """A human task whose rights come from the process app's policy functions.
 
-    `policy(task, user)` decides both who may claim the task and who may execute it; an
-    assigned task can only be executed by its owner. The execute URL keeps viewflow's name and
-    shape but routes to the process app's own view, which completes the task through
+    `policy(subject, user)` (a function of the app's permissions.py, on the task's subject)
+    decides both who may claim the task and who may execute it; an assigned task can only be
+    executed by its owner. The execute URL keeps viewflow's name and shape but routes to the
+    process app's own view, which gets this node as `flow_task` and completes the task through
     `workflows.inbox.services.task_complete` under the flow lock.
     """
 
     def __init__(self, view: Any, *, policy: Any, **kwargs: Any) -> None:
         super().__init__(view, **kwargs)
-        self._policy = policy
+        self.policy = policy
+
+    def allows(self, task: Any, user: Any) -> bool:
+        subject = self.flow_class.instance.subject_of(task.process)
+        return self.policy(subject, user)
 
     def can_assign(self, user: Any, task: Any) -> bool:
         return (
             task.owner_id is None
             and user is not None
             and user.is_authenticated
-            and self._policy(task, user)
+            and self.allows(task, user)
         )
 
     def can_execute(self, user: Any, task: Any) -> bool:
-        return task.owner_id == getattr(user, "pk", None) and self._policy(task, user)
+        return task.owner_id == getattr(user, "pk", None) and self.allows(task, user)
 
     @property
     def view_path(self) -> Any:
         return path(
-            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", self.view, name="execute"
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            self.view,
+            {"flow_task": self},
+            name="execute",
         )

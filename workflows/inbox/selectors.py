@@ -15,13 +15,13 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import User
 
-from .registry import registered_flows
+from .registry import flow_for, registered_flows
 
 HUMAN_TASK_TYPES = ("HUMAN",)
 
 
 def _base(flows: list[Any]) -> QuerySet[Task]:
-    related = ["process", "owner"] + [f.subject_relation for f in flows if f.subject_relation]
+    related = ["process", "owner"] + [f.subject_relation() for f in flows]
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
@@ -75,3 +75,33 @@ def task_get_for_user(*, task_id: int, user: User) -> Task:
     if task is None:
         raise Http404
     return task
+
+
+def task_open_for(subject: Any) -> Task | None:
+    """The waiting human task of the newest process about `subject`, if any."""
+    flow_class = flow_for(subject)
+    process = (
+        flow_class.process_class._default_manager.filter(
+            **{f"{flow_class.subject_field}_id": subject.pk}
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if process is None:
+        return None
+    return (
+        Task.objects.filter(
+            process=process,
+            flow_task_type__in=HUMAN_TASK_TYPES,
+            status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
+        )
+        .select_related("owner")
+        .first()
+    )
+
+
+def task_url_for(task: Task | None, user: User) -> str:
+    """The task's page, when `user` holds the task; empty otherwise."""
+    if task is None or task.owner_id != user.pk:
+        return ""
+    return task.flow_task.reverse("execute", args=[task.process_id, task.pk])

@@ -1,4 +1,5 @@
-"""Claiming, releasing and completing human tasks of any registered flow.
+"""Starting and cancelling processes, and claiming, releasing and completing human tasks, of
+any registered flow.
 
 Each runs under the flow's lock (a row lock on the process) inside one transaction, checks the
 node's policy, and writes the audit event. A task that changed hands or finished a moment ago
@@ -17,6 +18,8 @@ from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
+
+from .registry import flow_for
 
 
 class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
@@ -80,19 +83,20 @@ def _release(task: Any, flow_task: Any, user: User) -> Any:
 
 
 @contextmanager
-def task_complete(*, task_id: int, user: User, flow_class: Any) -> Iterator[Any]:
+def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
     """Complete a human task around the caller's domain work, atomically.
 
     Usage::
 
-        with task_complete(task_id=..., user=..., flow_class=OnboardingFlow) as task:
-            application_approve(application_id=..., actor=user)
+        with task_complete(task_id=..., user=..., flow_task=node) as task:
+            application_review(application_id=..., actor=user, ...)
 
     The block runs with the process row locked; when it returns, the task is completed and the
     flow advances in the same transaction. Any exception rolls everything back.
     """
+    expected_node = flow_task
     with transaction.atomic(), _locked_task(task_id) as (task, flow_task):
-        if flow_task.flow_class is not flow_class:
+        if task.flow_task is not expected_node:
             raise Task.DoesNotExist
         if task.status != STATUS.ASSIGNED:
             raise TaskUnavailable(_("This task was already completed or is no longer waiting."))
@@ -105,3 +109,44 @@ def task_complete(*, task_id: int, user: User, flow_class: Any) -> Iterator[Any]
         yield task
         activation.execute()
         _audit_task("task.completed", task=task, actor=user)
+
+
+def _open_processes(flow_class: Any, subject_id: Any) -> Any:
+    return flow_class.process_class._default_manager.filter(
+        **{f"{flow_class.subject_field}_id": subject_id}, finished__isnull=True
+    ).order_by("pk")
+
+
+def process_start(subject: Any) -> Any:
+    """Start the process of the flow registered for `subject`'s model, inside the caller's
+    transaction (a rollback undoes it with the rest)."""
+    return flow_for(subject).start.run(subject=subject)
+
+
+@contextmanager
+def process_locked(model: Any, subject_id: Any) -> Iterator[Any]:
+    """Hold the flow lock of the open process about (`model`, `subject_id`), if there is one.
+
+    Services that change a subject outside a task (a withdrawal, say) take this lock before
+    the subject's row, in the same order as a task completion does, so the two never
+    deadlock and never both act.
+    """
+    flow_class = flow_for(model)
+    process = _open_processes(flow_class, subject_id).last()
+    if process is None:
+        yield None
+        return
+    with flow_class.lock(process.pk):
+        yield process
+
+
+def process_cancel(subject: Any) -> int:
+    """Cancel the open processes about `subject` (their waiting tasks disappear from the
+    inbox); returns how many were cancelled."""
+    flow_class = flow_for(subject)
+    cancelled = 0
+    for process in _open_processes(flow_class, subject.pk):
+        with flow_class.lock(process.pk):
+            flow_class.instance.cancel(process)
+        cancelled += 1
+    return cancelled

@@ -1,8 +1,8 @@
-"""Organization onboarding, as the BPMN diagram reads:
+"""Organization onboarding, as the BPMN diagram reads (the shared review loop):
 
 submit → review ─┬─ approved ──────────→ end
                  ├─ rejected ──────────→ end
-                 └─ changes requested → revise (applicant) → review …
+                 └─ changes requested → revise (applicant) → review (back to that reviewer) …
 
 The reviewer's decision and the applicant's resubmission are domain transitions made by
 services inside the task completion (same lock, same transaction); the gateway routes on the
@@ -16,41 +16,33 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from workflows.inbox.base import AccordFlow, TaskNode
+from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.review.flows import back_to_reviewer, changes_requested
 
-from . import permissions, views
+from . import permissions, task_views
 from .models import OnboardingProcess, OrganizationApplication
-
-Status = OrganizationApplication.Status
-
-
-def _can_review_task(task: Any, user: Any) -> bool:
-    return permissions.can_review(task.process.coerced.application, user)
-
-
-def _can_revise_task(task: Any, user: Any) -> bool:
-    return permissions.can_resubmit(task.process.coerced.application, user)
 
 
 class OnboardingFlow(AccordFlow):
     process_class = OnboardingProcess
     process_title = _("Organization onboarding")
     process_description = _("An organization applies to join; an approver reviews it.")
-    subject_relation = "process__onboardingprocess__application"
+    subject_field = "application"
+    url_prefix = "onboarding"
 
-    start = flow.StartHandle(this.start_process).Next(this.review)
+    start = start_node().Next(this.review)
 
     review = (
-        TaskNode(views.ReviewTaskView.as_view(), policy=_can_review_task)
+        TaskNode(task_views.ReviewTaskView.as_view(), policy=permissions.can_review)
         .Annotation(title=_("Review organization application"))
-        .Permission(permissions.REVIEW_PERMISSION)
+        .Assign(back_to_reviewer)
         .Next(this.route_decision)
     )
 
     route_decision = flow.If(this.changes_were_requested).Then(this.revise).Else(this.end)
 
     revise = (
-        TaskNode(views.ReviseTaskView.as_view(), policy=_can_revise_task)
+        TaskNode(task_views.ReviseTaskView.as_view(), policy=permissions.can_submit)
         .Annotation(title=_("Revise and resubmit the application"))
         .Assign(lambda activation: activation.process.application.applicant)
         .Next(this.review)
@@ -58,18 +50,8 @@ class OnboardingFlow(AccordFlow):
 
     end = flow.End()
 
-    def start_process(self, activation: Any, *, application: OrganizationApplication) -> Any:
-        activation.process.application = application
-        return activation.process
-
     def changes_were_requested(self, activation: Any) -> bool:
-        # Read afresh: the decision was saved by a service on another instance of the row.
-        return OrganizationApplication.objects.filter(
-            pk=activation.process.application_id, status=Status.CHANGES_REQUESTED
-        ).exists()
-
-    def subject_of(self, process: Any) -> OrganizationApplication:
-        return process.coerced.application
+        return changes_requested(OrganizationApplication, activation.process.application_id)
 
     def claimable_q(self, user: Any) -> Q:
         if not permissions.is_reviewer(user):

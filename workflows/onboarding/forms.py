@@ -1,7 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_credit_code
+from accounts.validators import COMMENT_MAX_LENGTH, validate_credit_code
 from documents.uploads import validate_upload
 
 from .models import OrganizationApplication
@@ -35,6 +37,10 @@ class ApplicationForm(forms.ModelForm):
         validate_credit_code(code)
         return code
 
+    def service_fields(self) -> dict[str, Any]:
+        """What the services take besides the certificate upload."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "certificate"}
+
     def clean_certificate(self):
         upload = self.cleaned_data.get("certificate")
         if upload:
@@ -42,37 +48,9 @@ class ApplicationForm(forms.ModelForm):
         return upload
 
 
-class DecisionForm(forms.Form):
-    class Decision:
-        APPROVE = "approve"
-        REQUEST_CHANGES = "request_changes"
-        REJECT = "reject"
-
-    decision = forms.ChoiceField(
-        label=_("Decision"),
-        widget=forms.RadioSelect,
-        choices=[
-            (Decision.APPROVE, _("Approve")),
-            (Decision.REQUEST_CHANGES, _("Request changes")),
-            (Decision.REJECT, _("Reject")),
-        ],
-    )
-    comment = forms.CharField(
-        label=_("Comment"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        help_text=_("Required when you reject or request changes; the applicant sees it."),
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (
-            data.get("decision") in {self.Decision.REJECT, self.Decision.REQUEST_CHANGES}
-            and not (data.get("comment") or "").strip()
-        ):
-            self.add_error("comment", _("Give the applicant a reason."))
-        return data
-
-
 class SuspendForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=COMMENT_MAX_LENGTH,
+    )

@@ -6,12 +6,14 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField
 from viewflow.workflow.models import Process
 
 from accounts.models import Organization
+from workflows.review.models import Reviewable, ReviewPolicy, ReviewState
+
+from . import permissions
 
 
 def certificate_upload_to(instance: "OrganizationApplication", filename: str) -> str:
@@ -20,14 +22,18 @@ def certificate_upload_to(instance: "OrganizationApplication", filename: str) ->
     return f"onboarding/certificates/{uuid.uuid4().hex}{suffix}"
 
 
-class OrganizationApplication(ConcurrentTransitionMixin, models.Model):
+class OrganizationApplication(Reviewable):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        DRAFT = ReviewState.DRAFT, _("Draft")
+        SUBMITTED = ReviewState.SUBMITTED, _("Submitted")
+        CHANGES_REQUESTED = ReviewState.CHANGES_REQUESTED, _("Changes requested")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        SUSPENDED = "suspended", _("Suspended")
+        REJECTED = ReviewState.REJECTED, _("Rejected")
+
+    REVIEW_APPROVED = Status.APPROVED
+    review_policy = ReviewPolicy(
+        can_submit=permissions.can_submit, can_review=permissions.can_review
+    )
 
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,17 +56,6 @@ class OrganizationApplication(ConcurrentTransitionMixin, models.Model):
     status = FSMField(
         _("status"), default=Status.DRAFT, choices=Status.choices, protected=True, max_length=30
     )
-    review_comment = models.TextField(_("reviewer's comment"), blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     organization = models.OneToOneField(
         Organization,
         verbose_name=_("organization"),
@@ -83,47 +78,6 @@ class OrganizationApplication(ConcurrentTransitionMixin, models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("onboarding:detail", args=[self.pk])
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in {
-            self.Status.DRAFT,
-            self.Status.SUBMITTED,
-            self.Status.CHANGES_REQUESTED,
-        }
-
-    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
-    def submit(self) -> None:
-        self.submitted_at = timezone.now()
-
-    @transition(field=status, source=Status.CHANGES_REQUESTED, target=Status.SUBMITTED)
-    def resubmit(self) -> None:
-        self.submitted_at = timezone.now()
-
-    @transition(field=status, source=Status.SUBMITTED, target=Status.CHANGES_REQUESTED)
-    def request_changes(self, *, by: models.Model, comment: str) -> None:
-        self.reviewed_by = by
-        self.review_comment = comment
-
-    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
-    def approve(self, *, by: models.Model, comment: str = "") -> None:
-        self.reviewed_by = by
-        self.review_comment = comment
-        self.decided_at = timezone.now()
-
-    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
-    def reject(self, *, by: models.Model, comment: str) -> None:
-        self.reviewed_by = by
-        self.review_comment = comment
-        self.decided_at = timezone.now()
-
-    @transition(field=status, source=Status.APPROVED, target=Status.SUSPENDED)
-    def suspend(self) -> None:
-        pass
-
-    @transition(field=status, source=Status.SUSPENDED, target=Status.APPROVED)
-    def reinstate(self) -> None:
-        pass
 
 
 class OnboardingProcess(Process):

@@ -1,18 +1,25 @@
-"""One policy function per action on an organization application.
+"""Who may act on an organization application: one policy function per action.
 
-Used alike by the services, the selectors, the flow's task nodes and the templates.
+They answer "who" only; whether the application's state allows the action is the state
+machine's answer (the review transitions carry `can_submit` and `can_review`).
 """
 
-from accounts.models import User
+from __future__ import annotations
 
-from .models import OrganizationApplication
+from typing import TYPE_CHECKING
 
-Status = OrganizationApplication.Status
+from accounts.permissions import has_platform_right
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import OrganizationApplication
+
 REVIEW_PERMISSION = "onboarding.review_organizationapplication"
 
 
 def is_reviewer(user: User) -> bool:
-    return user.is_authenticated and user.has_perm(REVIEW_PERMISSION)
+    return has_platform_right(user, REVIEW_PERMISSION)
 
 
 def can_view(application: OrganizationApplication, user: User) -> bool:
@@ -20,24 +27,14 @@ def can_view(application: OrganizationApplication, user: User) -> bool:
 
 
 def can_edit(application: OrganizationApplication, user: User) -> bool:
-    return application.applicant_id == user.pk and application.status in {
-        Status.DRAFT,
-        Status.CHANGES_REQUESTED,
-    }
+    """The applicant edits (a draft, or when sent back: see `Reviewable.EDITABLE_STATES`)."""
+    return application.applicant_id == user.pk
 
 
 def can_submit(application: OrganizationApplication, user: User) -> bool:
-    return application.applicant_id == user.pk and application.status == Status.DRAFT
-
-
-def can_resubmit(application: OrganizationApplication, user: User) -> bool:
-    return application.applicant_id == user.pk and application.status == Status.CHANGES_REQUESTED
+    return application.applicant_id == user.pk
 
 
 def can_review(application: OrganizationApplication, user: User) -> bool:
     """Approvers review; nobody reviews an application they submitted."""
     return is_reviewer(user) and application.applicant_id != user.pk
-
-
-def can_suspend(application: OrganizationApplication, user: User) -> bool:
-    return can_review(application, user)

@@ -4,7 +4,7 @@ from django.http import Http404
 from accounts.models import User
 
 from . import permissions
-from .models import OnboardingProcess, OrganizationApplication
+from .models import OrganizationApplication
 
 
 def application_list_for_user(*, user: User, status: str = "") -> QuerySet[OrganizationApplication]:
@@ -31,20 +31,13 @@ def application_get_for_user(*, application_id: int, user: User) -> Organization
     return application
 
 
-def application_open_task(*, application: OrganizationApplication):
-    """The waiting human task of the application's current process, if any."""
-    from viewflow.workflow.models import Task
-    from viewflow.workflow.status import STATUS
-
-    process = OnboardingProcess.objects.filter(application=application).order_by("-pk").first()
-    if process is None:
-        return None
-    return (
-        Task.objects.filter(
-            process=process,
-            flow_task_type="HUMAN",
-            status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
-        )
-        .select_related("owner")
-        .first()
-    )
+def application_ids_reviewing_credit_code(
+    *, credit_code: str, exclude_id: int
+) -> QuerySet[OrganizationApplication]:
+    return OrganizationApplication.objects.filter(
+        credit_code=credit_code,
+        status__in=[
+            OrganizationApplication.Status.SUBMITTED,
+            OrganizationApplication.Status.CHANGES_REQUESTED,
+        ],
+    ).exclude(pk=exclude_id)

@@ -1,8 +1,8 @@
-"""Every write to an organization application. Views, flows, commands and admin call these."""
+"""Every write to an organization application. Views, task views, commands and the demo call
+these; the review decision itself is the shared review loop's (workflows.review)."""
 
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -10,12 +10,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
-from accounts import roles
 from accounts import services as accounts_services
 from accounts.models import Organization, OrganizationMembership, User
+from accounts.states import expect_state
 from documents.uploads import validate_upload
+from workflows.inbox.services import process_start
+from workflows.review.forms import Decision
+from workflows.review.services import review_decide
 
-from . import permissions
+from . import permissions, selectors
 from .models import OrganizationApplication
 from .tasks import issue_approval_letter
 
@@ -61,13 +64,25 @@ def _check_credit_code_free(application: OrganizationApplication) -> None:
         raise ValidationError(
             {"credit_code": _("An organization with this credit code is already registered.")}
         )
-    others = OrganizationApplication.objects.filter(
-        credit_code=code, status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED]
-    ).exclude(pk=application.pk)
+    others = selectors.application_ids_reviewing_credit_code(
+        credit_code=code, exclude_id=application.pk
+    )
     if others.exists():
         raise ValidationError(
             {"credit_code": _("Another application with this credit code is under review.")}
         )
+
+
+def _notify_applicant(
+    application: OrganizationApplication, subject: Any, body: Any, **params: Any
+) -> None:
+    accounts_services.notify(
+        recipient=application.applicant,
+        subject=subject,
+        body=body,
+        params={"name": application.name, **params},
+        url=reverse("onboarding:detail", args=[application.pk]),
+    )
 
 
 @transaction.atomic
@@ -94,9 +109,12 @@ def application_update(
     certificate: UploadedFile | None = None,
     **fields: Any,
 ) -> OrganizationApplication:
+    """The applicant changes a draft, or an application sent back for changes."""
     application = _locked(application_id)
     if not permissions.can_edit(application, actor):
         raise PermissionDenied
+    if not application.is_editable:
+        raise ValidationError(_("Only a draft or an application sent back can be edited."))
     changed = [
         k for k in APPLICATION_FIELDS if k in fields and getattr(application, k) != fields[k]
     ]
@@ -125,12 +143,13 @@ def _require_certificate(application: OrganizationApplication) -> None:
 
 
 @transaction.atomic
-def application_submit(*, application_id: int, actor: User) -> OrganizationApplication:
-    """Submit a draft: starts the onboarding flow, whose review task waits for approvers."""
-    from .flows import OnboardingFlow
-
+def application_submit(
+    *, application_id: int, actor: User, expected_status: str | None = None
+) -> OrganizationApplication:
+    """Submit a draft: starts the onboarding process, whose review task waits for approvers."""
     application = _locked(application_id)
-    if application.applicant_id != actor.pk:
+    expect_state(application, expected_status)
+    if not permissions.can_submit(application, actor):
         raise PermissionDenied
     source = application.status
     application.submit()  # TransitionNotAllowed unless draft: a second submit changes nothing
@@ -138,15 +157,16 @@ def application_submit(*, application_id: int, actor: User) -> OrganizationAppli
     _check_credit_code_free(application)
     application.save()
     _record(application, action="application.submitted", actor=actor, source=source)
-    OnboardingFlow.start.run(application=application)
+    process_start(application)
     return application
 
 
 @transaction.atomic
 def application_resubmit(*, application_id: int, actor: User) -> OrganizationApplication:
-    """Resubmit after changes were requested. Called inside the revise task's completion."""
+    """Resubmit after changes were requested. Called inside the revise task's completion; the
+    review goes back to the reviewer who asked for the changes (see the flow)."""
     application = _locked(application_id)
-    if not permissions.can_resubmit(application, actor):
+    if not permissions.can_submit(application, actor):
         raise PermissionDenied
     source = application.status
     application.resubmit()
@@ -157,153 +177,54 @@ def application_resubmit(*, application_id: int, actor: User) -> OrganizationApp
     return application
 
 
-def _notify_applicant(
-    application: OrganizationApplication, subject: Any, body: Any, **params: Any
-) -> None:
-    accounts_services.notify(
-        recipient=application.applicant,
-        subject=subject,
-        body=body,
-        params={"name": application.name, **params},
-        url=reverse("onboarding:detail", args=[application.pk]),
-    )
-
-
-@transaction.atomic
-def application_request_changes(
-    *, application_id: int, actor: User, comment: str
-) -> OrganizationApplication:
-    application = _locked(application_id)
-    if not permissions.can_review(application, actor):
-        raise PermissionDenied
-    if not comment.strip():
-        raise ValidationError({"comment": _("Say what needs to change.")})
-    source = application.status
-    application.request_changes(by=actor, comment=comment)
-    application.save()
-    _record(
-        application,
-        action="application.changes_requested",
-        actor=actor,
-        source=source,
-        comment=comment,
-    )
-    _notify_applicant(
-        application,
-        _("Changes requested: %(name)s"),
-        _("The reviewer asks for changes to your application: %(comment)s"),
-        comment=comment,
-    )
-    return application
-
-
-@transaction.atomic
-def application_reject(
-    *, application_id: int, actor: User, comment: str
-) -> OrganizationApplication:
-    application = _locked(application_id)
-    if not permissions.can_review(application, actor):
-        raise PermissionDenied
-    if not comment.strip():
-        raise ValidationError({"comment": _("Give the reason for the rejection.")})
-    source = application.status
-    application.reject(by=actor, comment=comment)
-    application.save()
-    _record(application, action="application.rejected", actor=actor, source=source, comment=comment)
-    _notify_applicant(
-        application,
-        _("Application rejected: %(name)s"),
-        _("Your application was rejected. Reason: %(comment)s"),
-        comment=comment,
-    )
-    return application
-
-
-@transaction.atomic
-def application_approve(
-    *, application_id: int, actor: User, comment: str = ""
-) -> OrganizationApplication:
-    """Approve: creates the organization, its role groups and object permissions, and makes
-    the applicant its administrator."""
-    application = _locked(application_id)
-    if not permissions.can_review(application, actor):
-        raise PermissionDenied
-    source = application.status
-    application.approve(by=actor, comment=comment)
-    _check_credit_code_free(application)
-    organization = accounts_services.organization_create(
-        actor=actor, **{k: getattr(application, k) for k in APPLICATION_FIELDS}
-    )
-    accounts_services.organization_member_add(
-        organization=organization,
-        user=application.applicant,
-        role=OrganizationMembership.Role.ADMIN,
-        actor=actor,
-    )
-    application.organization = organization
-    application.save()
-    _record(
-        application,
-        action="application.approved",
-        actor=actor,
-        source=source,
-        organization_id=organization.pk,
-    )
-    issue_approval_letter.delay_on_commit(application.pk)
-    _notify_applicant(
-        application,
+DECISION_NOTICES = {
+    Decision.APPROVE: (
         _("Application approved: %(name)s"),
         _(
             "Welcome to Accord. %(name)s is now an approved organization "
             "and you are its administrator."
         ),
-    )
-    return application
+    ),
+    Decision.REQUEST_CHANGES: (
+        _("Changes requested: %(name)s"),
+        _("The reviewer asks for changes to your application: %(comment)s"),
+    ),
+    Decision.REJECT: (
+        _("Application rejected: %(name)s"),
+        _("Your application was rejected. Reason: %(comment)s"),
+    ),
+}
 
 
 @transaction.atomic
-def application_suspend(
-    *, application_id: int, actor: User, reason: str
+def application_review(
+    *, application_id: int, actor: User, decision: str, comment: str = ""
 ) -> OrganizationApplication:
+    """The reviewer's decision, inside the review task's completion. Approval creates the
+    organization, its role groups and object permissions, makes the applicant its
+    administrator, and has the platform issue the signed approval letter after commit."""
     application = _locked(application_id)
-    if not permissions.can_suspend(application, actor):
+    if not permissions.can_review(application, actor):
         raise PermissionDenied
     source = application.status
-    application.suspend()
+    outcome = review_decide(application, decision=decision, by=actor, comment=comment)
+    payload: dict[str, Any] = {"comment": comment} if comment else {}
+    if decision == Decision.APPROVE:
+        _check_credit_code_free(application)
+        organization = accounts_services.organization_create(
+            actor=actor, **{k: getattr(application, k) for k in APPLICATION_FIELDS}
+        )
+        accounts_services.organization_member_add(
+            organization=organization,
+            user=application.applicant,
+            role=OrganizationMembership.Role.ADMIN,
+            actor=actor,
+        )
+        application.organization = organization
+        payload["organization_id"] = organization.pk
+        issue_approval_letter.delay_on_commit(application.pk)
     application.save()
-    Organization.objects.filter(pk=application.organization_id).update(
-        status=Organization.Status.SUSPENDED
-    )
-    _record(application, action="application.suspended", actor=actor, source=source, reason=reason)
-    _notify_applicant(
-        application,
-        _("Organization suspended: %(name)s"),
-        _("Your organization was suspended. Reason: %(reason)s"),
-        reason=reason,
-    )
+    _record(application, action=f"application.{outcome}", actor=actor, source=source, **payload)
+    subject, body = DECISION_NOTICES[Decision(decision)]
+    _notify_applicant(application, subject, body, comment=comment)
     return application
-
-
-@transaction.atomic
-def application_reinstate(*, application_id: int, actor: User) -> OrganizationApplication:
-    application = _locked(application_id)
-    if not permissions.can_suspend(application, actor):
-        raise PermissionDenied
-    source = application.status
-    application.reinstate()
-    application.save()
-    Organization.objects.filter(pk=application.organization_id).update(
-        status=Organization.Status.ACTIVE
-    )
-    _record(application, action="application.reinstated", actor=actor, source=source)
-    _notify_applicant(
-        application,
-        _("Organization reinstated: %(name)s"),
-        _("Your organization is active again."),
-    )
-    return application
-
-
-def approvers_group() -> Group:
-    """The platform's approvers group (see accounts.roles)."""
-    return roles.approvers_group()

@@ -10,6 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/edit/", views.application_edit, name="edit"),
     path("<int:pk>/submit/", views.application_submit, name="submit"),
-    path("<int:pk>/suspension/", views.application_suspend, name="suspend"),
+    path("<int:pk>/suspension/", views.organization_suspension, name="suspend"),
     path("<int:pk>/certificate/", views.application_certificate, name="certificate"),
 ]

@@ -1,6 +1,5 @@
-"""Pages of the onboarding process. Thin: parse with a form, call one service, respond."""
-
-from typing import Any
+"""Pages of the onboarding process. Thin: parse with a form, call one selector or service,
+respond. The review and revise tasks' pages are in task_views.py."""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -8,13 +7,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts import services as accounts_services
+from accounts.permissions import can_suspend_organization
 from audit.selectors import audit_event_list_for_target
 from documents.selectors import document_list_for_owner
-from workflows.inbox.task_views import TaskPageView
+from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
 
 from . import permissions, selectors, services
-from .forms import ApplicationForm, DecisionForm, SuspendForm
+from .forms import ApplicationForm, SuspendForm
 from .models import OrganizationApplication
 
 Status = OrganizationApplication.Status
@@ -47,10 +48,6 @@ def _submit_if_asked(request: HttpRequest, application: OrganizationApplication)
         )
 
 
-def _form_fields(form: ApplicationForm) -> dict[str, Any]:
-    return {k: v for k, v in form.cleaned_data.items() if k != "certificate"}
-
-
 def application_create(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +56,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
             lambda: services.application_create(
                 applicant=request.user,
                 certificate=form.cleaned_data.get("certificate"),
-                **_form_fields(form),
+                **form.service_fields(),
             ),
             success=_("Your application was saved as a draft."),
             form=form,
@@ -72,34 +69,28 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
-    task = selectors.application_open_task(application=application)
+    user = request.user
+    task = task_open_for(application)
+    organization = application.organization
+    allowed = {t.name for t in application.get_available_user_status_transitions(user)}
     return render(
         request,
         "onboarding/application_detail.html",
         {
             "application": application,
             "task": task,
-            "task_url": _task_url(task, request.user),
-            "can_edit": permissions.can_edit(application, request.user)
+            "task_url": task_url_for(task, user),
+            "can_edit": permissions.can_edit(application, user)
             and application.status == Status.DRAFT,
-            "can_submit": permissions.can_submit(application, request.user),
-            "can_suspend": permissions.can_suspend(application, request.user)
-            and application.status in {Status.APPROVED, Status.SUSPENDED},
+            "can_submit": "submit" in allowed,
+            "organization": organization,
+            "can_suspend": organization is not None
+            and can_suspend_organization(organization, user),
             "suspend_form": SuspendForm(),
             "events": audit_event_list_for_target(target=application),
-            "documents": (
-                document_list_for_owner(application.organization)
-                if application.organization_id
-                else []
-            ),
+            "documents": document_list_for_owner(organization) if organization else [],
         },
     )
-
-
-def _task_url(task: Any, user: Any) -> str:
-    if task is None or task.owner_id != user.pk:
-        return ""
-    return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
 
 
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -115,7 +106,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 application_id=application.pk,
                 actor=request.user,
                 certificate=form.cleaned_data.get("certificate"),
-                **_form_fields(form),
+                **form.service_fields(),
             ),
             success=_("Your changes were saved."),
             form=form,
@@ -133,31 +124,43 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
     run_service(
         request,
-        lambda: services.application_submit(application_id=application.pk, actor=request.user),
+        lambda: services.application_submit(
+            application_id=application.pk,
+            actor=request.user,
+            expected_status=request.POST.get("expected_status") or None,
+        ),
         success=_("Your application was submitted for review."),
     )
     return redirect(application)
 
 
 @require_POST
-def application_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
+    """Suspend or reinstate the organization an application created (approvers)."""
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
-    form = SuspendForm(request.POST)
-    if application.status == Status.SUSPENDED:
+    if application.organization_id is None:
+        raise Http404
+    expected = request.POST.get("expected_status") or None
+    if request.POST.get("action") == "reinstate":
         run_service(
             request,
-            lambda: services.application_reinstate(
-                application_id=application.pk, actor=request.user
+            lambda: accounts_services.organization_reinstate(
+                organization_id=application.organization_id,
+                actor=request.user,
+                expected_status=expected,
             ),
             success=_("The organization is active again."),
         )
-    elif form.is_valid():
+        return redirect(application)
+    form = SuspendForm(request.POST)
+    if form.is_valid():
         run_service(
             request,
-            lambda: services.application_suspend(
-                application_id=application.pk,
+            lambda: accounts_services.organization_suspend(
+                organization_id=application.organization_id,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
+                expected_status=expected,
             ),
             success=_("The organization was suspended."),
         )
@@ -183,92 +186,3 @@ def application_certificate(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-class _TaskView(TaskPageView):
-    def flow_class(self) -> Any:
-        from .flows import OnboardingFlow
-
-        return OnboardingFlow
-
-    def subject_of(self, task: Any) -> OrganizationApplication:
-        return task.process.coerced.application
-
-    def render_task(self, request: HttpRequest, form: Any) -> HttpResponse:
-        application = self.subject_of(self.task)
-        return render(
-            request,
-            self.template_name,
-            {
-                "task": self.task,
-                "application": application,
-                "form": form,
-                "events": audit_event_list_for_target(target=application),
-            },
-        )
-
-
-class ReviewTaskView(_TaskView):
-    template_name = "onboarding/review_task.html"
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, DecisionForm())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        form = DecisionForm(request.POST)
-        if not form.is_valid():
-            return self.render_task(request, form)
-        decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
-        service, message = {
-            DecisionForm.Decision.APPROVE: (
-                services.application_approve,
-                _("The application was approved."),
-            ),
-            DecisionForm.Decision.REJECT: (
-                services.application_reject,
-                _("The application was rejected."),
-            ),
-            DecisionForm.Decision.REQUEST_CHANGES: (
-                services.application_request_changes,
-                _("The applicant was asked for changes."),
-            ),
-        }[decision]
-        application_id = self.subject_of(self.task).pk
-        ok = self.complete(
-            request,
-            lambda: service(application_id=application_id, actor=request.user, comment=comment),
-            success=message,
-            form=form,
-        )
-        if not ok and form.errors:
-            return self.render_task(request, form)
-        return redirect("inbox:index")
-
-
-class ReviseTaskView(_TaskView):
-    template_name = "onboarding/revise_task.html"
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, ApplicationForm(instance=self.subject_of(self.task)))
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        application = self.subject_of(self.task)
-        form = ApplicationForm(request.POST, request.FILES, instance=application)
-        if not form.is_valid():
-            return self.render_task(request, form)
-
-        def resubmit() -> None:
-            services.application_update(
-                application_id=application.pk,
-                actor=request.user,
-                certificate=form.cleaned_data.get("certificate"),
-                **_form_fields(form),
-            )
-            services.application_resubmit(application_id=application.pk, actor=request.user)
-
-        ok = self.complete(
-            request, resubmit, success=_("Your application was resubmitted."), form=form
-        )
-        if not ok and form.errors:
-            return self.render_task(request, form)
-        return redirect("onboarding:detail", pk=application.pk)

@@ -24,6 +24,7 @@ import audit.services as audit
 from accounts import services as accounts_services
 from accounts.forms import SignUpForm
 from accounts.models import Community, CommunityMembership, User
+from accounts.roles import approvers_group
 from demo.agreements import (
     AGREEMENTS,
     AgreementBuilder,
@@ -43,15 +44,14 @@ from demo.onboarding import (
     certificate_pdf,
 )
 from documents.models import Document
-from documents.selectors import document_list_for_owner
 from signing.models import SigningIdentity
 from signing.services import pki_init
+from workflows.inbox.selectors import task_open_for
 from workflows.inbox.services import task_claim, task_complete
 from workflows.onboarding import services as onboarding
-from workflows.onboarding.documents import approval_letter_issue
-from workflows.onboarding.flows import OnboardingFlow
 from workflows.onboarding.models import OrganizationApplication
-from workflows.onboarding.selectors import application_open_task
+from workflows.onboarding.pdfs import approval_letter_issue
+from workflows.review.forms import Decision
 
 Status = OrganizationApplication.Status
 
@@ -120,7 +120,7 @@ class Command(BaseCommand):
             )
             self.changes += 1
         if person.username in APPROVERS:
-            group = onboarding.approvers_group()
+            group = approvers_group()
             if not user.groups.filter(pk=group.pk).exists():
                 user.groups.add(group)
                 audit.record(
@@ -166,16 +166,19 @@ class Command(BaseCommand):
         if spec.outcome == Status.SUBMITTED:
             return
         decision = {
-            Status.CHANGES_REQUESTED: onboarding.application_request_changes,
-            Status.REJECTED: onboarding.application_reject,
-            Status.APPROVED: onboarding.application_approve,
-            Status.SUSPENDED: onboarding.application_approve,
+            Status.CHANGES_REQUESTED: Decision.REQUEST_CHANGES,
+            Status.REJECTED: Decision.REJECT,
+            Status.APPROVED: Decision.APPROVE,
         }[spec.outcome]
-        comment = "" if decision is onboarding.application_approve else spec.comment
+        comment = "" if decision == Decision.APPROVE else spec.comment
         self.review(application, reviewer, decision, comment=comment)
-        if spec.outcome == Status.SUSPENDED:
-            onboarding.application_suspend(
-                application_id=application.pk, actor=reviewer, reason=spec.comment
+        if spec.suspended:
+            accounts_services.organization_suspend(
+                organization_id=OrganizationApplication.objects.get(
+                    pk=application.pk
+                ).organization_id,
+                actor=reviewer,
+                reason=spec.comment,
             )
         if spec.members:
             organization = OrganizationApplication.objects.get(pk=application.pk).organization
@@ -186,13 +189,15 @@ class Command(BaseCommand):
 
     @staticmethod
     def review(
-        application: OrganizationApplication, reviewer: User, decision: Any, *, comment: str
+        application: OrganizationApplication, reviewer: User, decision: str, *, comment: str
     ) -> None:
         """Claim the waiting review task and complete it with a decision, like the review page."""
-        task = application_open_task(application=application)
+        task = task_open_for(application)
         task_claim(task_id=task.pk, user=reviewer)
-        with task_complete(task_id=task.pk, user=reviewer, flow_class=OnboardingFlow):
-            decision(application_id=application.pk, actor=reviewer, comment=comment)
+        with task_complete(task_id=task.pk, user=reviewer, flow_task=task.flow_task):
+            onboarding.application_review(
+                application_id=application.pk, actor=reviewer, decision=decision, comment=comment
+            )
 
     def ensure_approval_letters(self) -> None:
         """Every organization the demo approved has its signed approval letter.
@@ -204,10 +209,7 @@ class Command(BaseCommand):
             organization__isnull=False,
         ).select_related("organization")
         for application in applications:
-            letters = document_list_for_owner(application.organization).filter(
-                kind=Document.Kind.APPROVAL_LETTER
-            )
-            if not letters.exists() and approval_letter_issue(application_id=application.pk):
+            if approval_letter_issue(application_id=application.pk):
                 self.changes += 1
 
     # Aid agreements, taken through both flows as the pages take them

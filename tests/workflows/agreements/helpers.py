@@ -31,10 +31,10 @@ def send(agreement, manager):
     return agreement
 
 
-def _complete(task, user, flow_class, work):
+def _complete(task, user, work):
     if task.owner_id is None:
         task_claim(task_id=task.pk, user=user)
-    with task_complete(task_id=task.pk, user=user, flow_class=flow_class):
+    with task_complete(task_id=task.pk, user=user, flow_task=task.flow_task):
         work()
 
 
@@ -42,7 +42,6 @@ def sign(agreement, signer, password):
     _complete(
         open_task(agreement, "sign"),
         signer,
-        AgreementFlow,
         lambda: services.agreement_sign(agreement_id=agreement.pk, actor=signer, password=password),
     )
     agreement.refresh_from_db()
@@ -53,7 +52,6 @@ def decline(agreement, signer, reason):
     _complete(
         open_task(agreement, "sign"),
         signer,
-        AgreementFlow,
         lambda: services.agreement_decline(agreement_id=agreement.pk, actor=signer, reason=reason),
     )
     agreement.refresh_from_db()
@@ -64,7 +62,6 @@ def countersign(agreement, manager, password):
     _complete(
         open_task(agreement, "countersign"),
         manager,
-        AgreementFlow,
         lambda: services.agreement_countersign(
             agreement_id=agreement.pk, actor=manager, password=password
         ),
@@ -78,7 +75,6 @@ def decide_termination(request, approver, decision, reason=""):
     _complete(
         open_decision(request),
         approver,
-        TerminationFlow,
         lambda: service(request_id=request.pk, actor=approver, reason=reason),
     )
     request.refresh_from_db()

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from documents.models import Document
 from signing.models import SignatureRecord
 from tests.factories import UserFactory
 from workflows.agreements import services
@@ -109,7 +108,7 @@ def test_the_termination_flow_through_the_pages(client, active, signer, manager)
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == TerminationRequest.Status.APPROVED
-    assert request.notice.kind == Document.Kind.TERMINATION_NOTICE
+    assert request.notice.kind == "termination_notice"
 
     client.force_login(manager)
     detail = client.get(active.get_absolute_url()).content.decode()

@@ -24,20 +24,17 @@ def decide(
     task = open_task(application)
     if task.owner_id is None:
         task_claim(task_id=task.pk, user=reviewer)
-    service = {
-        "approve": services.application_approve,
-        "reject": services.application_reject,
-        "request_changes": services.application_request_changes,
-    }[decision]
-    with task_complete(task_id=task.pk, user=reviewer, flow_class=OnboardingFlow):
-        service(application_id=application.pk, actor=reviewer, comment=comment)
+    with task_complete(task_id=task.pk, user=reviewer, flow_task=task.flow_task):
+        services.application_review(
+            application_id=application.pk, actor=reviewer, decision=decision, comment=comment
+        )
     application.refresh_from_db()
     return application
 
 
 def resubmit(application: OrganizationApplication, applicant: User) -> OrganizationApplication:
     task = open_task(application, "revise")
-    with task_complete(task_id=task.pk, user=applicant, flow_class=OnboardingFlow):
+    with task_complete(task_id=task.pk, user=applicant, flow_task=task.flow_task):
         services.application_resubmit(application_id=application.pk, actor=applicant)
     application.refresh_from_db()
     return application

@@ -5,16 +5,16 @@ import subprocess
 from documents.models import Document
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
-from workflows.onboarding.documents import approval_letter_issue
+from workflows.onboarding.pdfs import approval_letter_issue
 from workflows.onboarding.tasks import issue_approval_letter
 
 from .helpers import decide
 
 
 def letters(organization):
-    return Document.objects.filter(
-        kind=Document.Kind.APPROVAL_LETTER, owner_id=str(organization.pk)
-    ).order_by("version")
+    return Document.objects.filter(kind="approval_letter", owner_id=str(organization.pk)).order_by(
+        "version"
+    )
 
 
 def read(document) -> bytes:

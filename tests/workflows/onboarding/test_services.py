@@ -49,7 +49,6 @@ def test_submit_starts_the_flow_with_a_review_task(draft_application, applicant)
     assert application.submitted_at is not None
     task = open_task(application)
     assert task.owner is None
-    assert task.owner_permission == "onboarding.review_organizationapplication"
     assert last_event("application.submitted").from_state == "draft"
     assert AuditEvent.objects.filter(action="task.created", payload__task="review").count() == 1
 
@@ -137,14 +136,18 @@ def test_nobody_reviews_an_application_they_submitted(db):
     )
     services.application_submit(application_id=application.pk, actor=approver_applicant)
     with pytest.raises(PermissionDenied):
-        services.application_approve(application_id=application.pk, actor=approver_applicant)
+        services.application_review(
+            application_id=application.pk, actor=approver_applicant, decision="approve"
+        )
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
 
 
 def test_a_non_approver_cannot_approve(submitted_application, outsider):
     with pytest.raises(PermissionDenied):
-        services.application_approve(application_id=submitted_application.pk, actor=outsider)
+        services.application_review(
+            application_id=submitted_application.pk, actor=outsider, decision="approve"
+        )
 
 
 def test_reject_needs_a_reason_and_ends_the_flow(submitted_application, approver):
@@ -161,7 +164,9 @@ def test_reject_needs_a_reason_and_ends_the_flow(submitted_application, approver
 def test_approving_an_already_rejected_application_is_refused(submitted_application, approver):
     decide(submitted_application, approver, "reject", comment="No")
     with pytest.raises(TransitionNotAllowed):
-        services.application_approve(application_id=submitted_application.pk, actor=approver)
+        services.application_review(
+            application_id=submitted_application.pk, actor=approver, decision="approve"
+        )
     submitted_application.refresh_from_db()
     assert submitted_application.status == Status.REJECTED
     assert not Organization.objects.exists()
@@ -178,7 +183,9 @@ def test_requested_changes_go_back_to_the_applicant_and_loop_to_review(
 
     application = resubmit(application, applicant)
     assert application.status == Status.SUBMITTED
-    application = decide(application, other_approver, "approve")
+    # The resubmission goes back to the reviewer who asked for the changes.
+    assert open_task(application).owner == approver
+    application = decide(application, approver, "approve")
     assert application.status == Status.APPROVED
     actions = list(
         AuditEvent.objects.filter(target_id=str(application.pk), action__startswith="application")
@@ -203,17 +210,25 @@ def test_request_changes_needs_a_comment(submitted_application, approver):
     assert open_task(submitted_application).status == "ASSIGNED"
 
 
-def test_suspend_and_reinstate_an_approved_organization(submitted_application, approver):
-    application = decide(submitted_application, approver, "approve")
-    services.application_suspend(application_id=application.pk, actor=approver, reason="Audit")
-    application.refresh_from_db()
-    assert application.status == Status.SUSPENDED
-    assert application.organization.status == Organization.Status.SUSPENDED
-    services.application_reinstate(application_id=application.pk, actor=approver)
-    application.refresh_from_db()
+def test_a_resubmission_waits_in_the_queue_when_its_reviewer_is_gone(
+    submitted_application, applicant, approver, other_approver
+):
+    application = decide(submitted_application, approver, "request_changes", comment="Fix area")
+    approver.is_active = False
+    approver.save(update_fields=["is_active"])
+    application = resubmit(application, applicant)
+    task = open_task(application)
+    assert task.owner is None
+    application = decide(application, other_approver, "approve")
     assert application.status == Status.APPROVED
-    assert application.organization.status == Organization.Status.ACTIVE
-    assert AuditEvent.objects.filter(action="application.suspended").count() == 1
+
+
+def test_the_review_loop_buttons_come_from_the_state_machine(
+    draft_application, applicant, approver
+):
+    names = {t.name for t in draft_application.get_available_user_status_transitions(applicant)}
+    assert names == {"submit"}
+    assert not list(draft_application.get_available_user_status_transitions(approver))
 
 
 def test_the_flow_does_not_duplicate_nodes_on_a_completed_task(submitted_application, approver):

@@ -64,9 +64,17 @@ def test_the_onboarding_journey_through_the_pages(
         "Chaoyang and Haidian",
     )
 
-    # A second approver approves.
+    # The resubmission is back in the inbox of the approver who asked for the changes (the
+    # other approver does not see it), with the comment on the revise step's history.
     client.force_login(other_approver)
-    task_url = claim_and_open(client, open_task(application))
+    assert (
+        application.name
+        not in client.get(reverse("inbox:index") + "?tab=available").content.decode()
+    )
+    client.force_login(approver)
+    assert application.name in client.get(reverse("inbox:index")).content.decode()
+    task = open_task(application)
+    task_url = reverse("onboarding_flow:review:execute", args=[task.process_id, task.pk])
     response = client.post(task_url, {"decision": "approve", "comment": ""})
     assert response.status_code == 302
     application.refresh_from_db()

@@ -1,50 +1,27 @@
 """The agreement's documents: the PDF both parties sign, the termination notice and the
 evidence summary. Rendering goes through `documents`, signatures through `signing`."""
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.selectors import audit_event_list_for_target
 from documents import services as documents_services
+from documents.kinds import kind_label
 from documents.models import Document
 from documents.rendering import render_stamp
 from documents.selectors import document_list_for_owner
 from signing import services as signing_services
-from signing.services import PasswordConfirmation, SignatureField
+from signing.services import PasswordConfirmation, SignatureBox, SignatureField
 
-from .models import AgreementEvidence, AidAgreement, TerminationRequest
+from .models import AidAgreement, TerminationRequest
 
-MM = 72 / 25.4  # PDF points per millimetre
-A4_HEIGHT_MM = 297
-PAGE_MARGIN_TOP_MM = 22  # static/pdf/accord-pdf.css @page margin
-PAGE_MARGIN_LEFT_MM = 20
-
-
-@dataclass(frozen=True)
-class SignatureBox:
-    field: str
-    left_mm: float
-    top_mm: float
-    width_mm: float = 80
-    height_mm: float = 32
-
-    def pdf_box(self) -> tuple[int, int, int, int]:
-        """(x1, y1, x2, y2) in PDF points, origin bottom-left, on the signature page."""
-        x1 = (PAGE_MARGIN_LEFT_MM + self.left_mm) * MM
-        top = (PAGE_MARGIN_TOP_MM + self.top_mm) * MM
-        y2 = A4_HEIGHT_MM * MM - top
-        return (
-            round(x1),
-            round(y2 - self.height_mm * MM),
-            round(x1 + self.width_mm * MM),
-            round(y2),
-        )
-
+AGREEMENT = "agreement"
+AGREEMENT_EVIDENCE = "agreement_evidence"
+TERMINATION_NOTICE = "termination_notice"
 
 # Party B (the organization) signs first, then Party A (the community) countersigns.
 ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=20)
@@ -78,7 +55,7 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
         ]
     return documents_services.document_render(
         owner=agreement,
-        kind=Document.Kind.AGREEMENT,
+        kind=AGREEMENT,
         title=agreement.title,
         template_name="pdf/agreement.html",
         context={
@@ -101,10 +78,7 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
 
 
 def _fields(page: int) -> tuple[SignatureField, ...]:
-    return tuple(
-        SignatureField(name=box.field, box=box.pdf_box(), page=page)
-        for box in (ORGANIZATION_BOX, COMMUNITY_BOX)
-    )
+    return tuple(box.field_on(page) for box in (ORGANIZATION_BOX, COMMUNITY_BOX))
 
 
 def _stamp(agreement: AidAgreement, party: str, signer: User, role: Any) -> bytes:
@@ -159,7 +133,7 @@ def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
     agreement = request.agreement
     document = documents_services.document_render(
         owner=agreement,
-        kind=Document.Kind.TERMINATION_NOTICE,
+        kind=TERMINATION_NOTICE,
         title=agreement.title,
         template_name="pdf/termination_notice.html",
         context={
@@ -186,11 +160,7 @@ def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
         signer_label=str(role),
         stamp_background=render_stamp(lines=[str(role)], width_mm=60, height_mm=18),
         fields_to_create=(
-            SignatureField(
-                name="platform",
-                box=SignatureBox("platform", 100, 200, 60, 24).pdf_box(),
-                page=document.page_count - 1,
-            ),
+            SignatureBox("platform", 100, 200, 60, 24).field_on(document.page_count - 1),
         ),
     )
 
@@ -206,16 +176,12 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
         agreement = AidAgreement.objects.select_related("community", "organization").get(
             pk=agreement_id
         )
-        try:
-            with transaction.atomic():
-                evidence = AgreementEvidence.objects.create(agreement=agreement, stage=stage)
-        except IntegrityError:
+        claim = documents_services.document_stage_claim(
+            owner=agreement, stage=f"{AGREEMENT_EVIDENCE}:{stage}"
+        )
+        if claim is None:
             return None
         language = agreement.language
-        with translation.override(language):
-            status_label = agreement.get_status_display()
-            title = _("Evidence summary: %(title)s") % {"title": agreement.title}
-            reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
         events = [
             {
                 "created_at": e.created_at,
@@ -228,21 +194,22 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             }
             for e in audit_event_list_for_target(target=agreement).order_by("pk")
         ]
-        versions = [
-            {
-                # Lazy: the label is translated when the template renders, in `language`.
-                "kind": Document.Kind(d.kind).label,
-                "version": d.version,
-                "created_at": d.created_at,
-                "sha256": d.sha256,
-            }
-            for d in document_list_for_owner(agreement).exclude(
-                kind=Document.Kind.AGREEMENT_EVIDENCE
-            )
-        ]
+        with translation.override(language):
+            status_label = agreement.get_status_display()
+            title = _("Evidence summary: %(title)s") % {"title": agreement.title}
+            reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
+            versions = [
+                {
+                    "kind": kind_label(d.kind),
+                    "version": d.version,
+                    "created_at": d.created_at,
+                    "sha256": d.sha256,
+                }
+                for d in document_list_for_owner(agreement).exclude(kind=AGREEMENT_EVIDENCE)
+            ]
         document = documents_services.document_render(
             owner=agreement,
-            kind=Document.Kind.AGREEMENT_EVIDENCE,
+            kind=AGREEMENT_EVIDENCE,
             title=title,
             template_name="pdf/agreement_evidence.html",
             context={
@@ -258,7 +225,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             language=language,
         )
         # An invisible signature: the summary is a sealed record, not a form to look at.
-        evidence.document = signing_services.document_sign_as_platform(
+        sealed = signing_services.document_sign_as_platform(
             document=document,
             field_name="platform",
             reason=str(reason),
@@ -268,5 +235,4 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             # Chinese: a translated role needs the rendered label.
             stamp_background=render_stamp(lines=[str(role)], width_mm=60, height_mm=18),
         )
-        evidence.save(update_fields=["document"])
-        return evidence.document
+        return documents_services.document_stage_complete(claim=claim, document=sealed)

@@ -1,0 +1,71 @@
+"""The organization's approval letter: rendered in Chinese and English, signed by the platform.
+Rendering goes through `documents`, the signature through `signing`."""
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization
+from documents import services as documents_services
+from documents.models import Document
+from documents.rendering import render_stamp
+from signing import services as signing_services
+from signing.services import SignatureField
+
+from .models import OrganizationApplication
+
+APPROVAL_LETTER = "approval_letter"
+
+# Bottom right of the English (last) page, above the footer: (x1, y1, x2, y2) in points.
+PLATFORM_SIGNATURE_BOX = (340, 120, 540, 190)
+
+
+def approval_letter_issue(*, application_id: int) -> Document | None:
+    """Render and sign the approval letter of an approved application, once.
+
+    Idempotent: the letter is the organization's `approval_letter` stage; a second delivery,
+    or one racing this one, finds the stage claimed and does nothing.
+    """
+    application = OrganizationApplication.objects.select_related("organization", "reviewed_by").get(
+        pk=application_id
+    )
+    if application.organization is None:
+        return None
+    with transaction.atomic():
+        organization = Organization.objects.get(pk=application.organization_id)
+        claim = documents_services.document_stage_claim(owner=organization, stage=APPROVAL_LETTER)
+        if claim is None:
+            return None
+        with translation.override("zh-hans"):
+            title = _("Approval letter: %(name)s") % {"name": organization.name}
+            reason = _("Organization approved by the Accord platform")
+            role = _("Accord platform")
+        document = documents_services.document_render(
+            owner=organization,
+            kind=APPROVAL_LETTER,
+            title=title,
+            template_name="pdf/approval_letter.html",
+            context={
+                "organization_name": organization.name,
+                "credit_code": organization.credit_code,
+                "approval_date": application.decided_at,
+                "approver_name": str(application.reviewed_by),
+            },
+            language="zh-hans",
+            created_by=application.reviewed_by,
+        )
+        signed = signing_services.document_sign_as_platform(
+            document=document,
+            field_name="platform",
+            reason=str(reason),
+            signer_label=str(role),
+            fields_to_create=(
+                SignatureField(
+                    name="platform", box=PLATFORM_SIGNATURE_BOX, page=document.page_count - 1
+                ),
+            ),
+            stamp_background=render_stamp(
+                lines=[str(role), "Accord platform"], width_mm=70, height_mm=18
+            ),
+        )
+        return documents_services.document_stage_complete(claim=claim, document=signed)
