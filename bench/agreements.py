@@ -107,7 +107,6 @@ class Bench:
 
         from tests.workflows.agreements.helpers import open_task
         from workflows.agreements import services
-        from workflows.agreements.flows import AgreementFlow
         from workflows.inbox.services import task_claim, task_complete
 
         self.count += 1
@@ -136,7 +135,7 @@ class Bench:
             task = open_task(agreement, node)
             task_claim(task_id=task.pk, user=self.fresh(person))
             user = self.fresh(person)
-            with task_complete(task_id=task.pk, user=user, flow_class=AgreementFlow):
+            with task_complete(task_id=task.pk, user=user, flow_task=task.flow_task):
                 agreement = service(agreement_id=agreement.pk, actor=user, password=PASSWORD)
         assert agreement.status == "active", agreement.status
         return agreement
@@ -144,7 +143,7 @@ class Bench:
 
 @contextmanager
 def evidence_disabled() -> Iterator[None]:
-    from workflows.agreements import services
+    from workflows.agreements.services import agreements as services
 
     original = services.generate_agreement_evidence
     services.generate_agreement_evidence = type(
@@ -159,14 +158,20 @@ def evidence_disabled() -> Iterator[None]:
 def raw_lifecycle_pipeline(bench: Bench):
     """Capture the HTML of one lifecycle's documents; return the raw pipelines (with and without
     the evidence summary) that make the same documents with WeasyPrint and pyHanko only."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from documents.models import DocumentStage
     from signing import services as signing
     from signing.models import SigningIdentity
     from signing.services.pki import require_identity
-    from workflows.agreements.models import AgreementEvidence
 
     with captured_html() as html:
         agreement = bench.lifecycle()
-    evidence = AgreementEvidence.objects.get(agreement=agreement, stage="active")
+    evidence = DocumentStage.objects.get(
+        owner_type=ContentType.objects.get_for_model(agreement),
+        owner_id=str(agreement.pk),
+        stage="agreement_evidence:active",
+    )
     assert evidence.document_id is not None, "the evidence summary was not produced"
     # Accord renders: the agreement, the two stamps, the evidence summary and a stamp for its
     # invisible signature (never drawn; the raw pipeline has no use for it).
