@@ -87,9 +87,12 @@ def _chain_head() -> str:
     if head is not None and any(hook is head for _sids, hook, *_ in connection.run_on_commit):
         return head.hash
     if connection.vendor == "postgresql":
+        # The lock, then a read with a snapshot taken after it (migration 0004).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
+            cursor.execute("SELECT accord_audit_chain_head(%s)", [_ADVISORY_LOCK_KEY])
+            last = cursor.fetchone()[0]
+    else:
+        last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
     return last or GENESIS_HASH
 
 

@@ -4,8 +4,10 @@ import hashlib
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
 
@@ -49,14 +51,20 @@ def _store_version(
     created_by: Any,
     action: str,
     payload: dict[str, Any] | None = None,
+    derives_from: int | None = None,
 ) -> Document:
     owner_type = ContentType.objects.get_for_model(owner)
+    last = _last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind)
+    if derives_from is not None and last != derives_from:
+        raise ValidationError(
+            _("A newer version of this document exists: sign that one."), code="stale"
+        )
     document = Document(
         kind=kind,
         title=title,
         owner_type=owner_type,
         owner_id=str(owner.pk),
-        version=_last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind) + 1,
+        version=last + 1,
         language=language,
         sha256=hashlib.sha256(pdf).hexdigest(),
         size=len(pdf),
@@ -128,15 +136,19 @@ def document_add_version(
     pdf_bytes: bytes,
     created_by: Any = None,
     action: str = "document.version_added",
+    owner: models.Model | None = None,
 ) -> Document:
     """Store bytes derived from `previous` (a signed copy, say) as the next version.
 
     Title, language and page count carry over; the new version gets its own verification code
     (its pages still print the code of the version that was rendered). Audited as `action` on
-    the owner, naming the version it derives from.
+    the owner (`owner` when the caller has it at hand, else read), naming the version it
+    derives from. Refused (ValidationError, code "stale") when `previous` is no longer the
+    newest version: the existing versions are locked while this is checked.
     """
-    owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
-    owner = owner_type.get_object_for_this_type(pk=previous.owner_id)
+    if owner is None:
+        owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
+        owner = owner_type.get_object_for_this_type(pk=previous.owner_id)
     return _store_version(
         owner=owner,
         kind=previous.kind,
@@ -148,6 +160,7 @@ def document_add_version(
         created_by=created_by,
         action=action,
         payload={"previous_version": previous.version, "previous_document_id": previous.pk},
+        derives_from=previous.version,
     )
 
 

@@ -186,6 +186,8 @@ def sign_pdf(
 
 
 def _ensure_latest(document: Document) -> None:
+    """Refuse an outdated version up front, before signing it for nothing; the check that
+    counts is repeated with the versions locked when the signed copy is stored."""
     if documents_selectors.document_has_newer_version(document):
         raise ValidationError(
             _("A newer version of this document exists: sign that one."), code="stale"
@@ -204,6 +206,7 @@ def _sign_document(
     certify: bool,
     fields_to_create: Iterable[SignatureField],
     stamp_background: bytes | None,
+    owner=None,
 ) -> Document:
     identity = _ensure_usable(identity, user=user, target=document)
     _ensure_latest(document)
@@ -233,10 +236,10 @@ def _sign_document(
     )
     # No savepoint of its own: a failure here fails the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        previous = Document.objects.select_for_update().get(pk=document.pk)
-        _ensure_latest(previous)  # again: someone may have signed meanwhile
+        previous = document
+        # Refused as stale, with the versions locked, if someone signed meanwhile.
         new_version = documents_services.document_add_version(
-            previous=previous, pdf_bytes=signed, created_by=user
+            previous=previous, pdf_bytes=signed, created_by=user, owner=owner
         )
         record = SignatureRecord.objects.create(
             document=new_version,
@@ -323,6 +326,7 @@ def document_sign(
     certify: bool = False,
     fields_to_create: Iterable[SignatureField] = (),
     stamp_background: bytes | None = None,
+    owner=None,
 ) -> Document:
     """A person signs `document` with `identity`, confirming with their password.
 
@@ -331,7 +335,8 @@ def document_sign(
     `signature.refused` event; nothing is signed. That event is part of the current
     transaction: a caller that signs inside its own transaction (a task completion, say)
     calls `signer_password_check` first, outside it, so that a refusal stays on record, and
-    passes the PasswordConfirmation it returned as `password`.
+    passes the PasswordConfirmation it returned as `password`. `owner` is the document's
+    owner when the caller has it at hand (saves reading it again).
     """
     if isinstance(password, PasswordConfirmation):
         if not password.confirms(user):
@@ -349,6 +354,7 @@ def document_sign(
         certify=certify,
         fields_to_create=fields_to_create,
         stamp_background=stamp_background,
+        owner=owner,
     )
 
 
@@ -362,6 +368,7 @@ def document_sign_as_platform(
     certify: bool = False,
     fields_to_create: Iterable[SignatureField] = (),
     stamp_background: bytes | None = None,
+    owner=None,
 ) -> Document:
     """The platform signs `document` (approval letters, notices, receipts): no person, no
     password. Returns the new version."""
@@ -376,6 +383,7 @@ def document_sign_as_platform(
         certify=certify,
         fields_to_create=fields_to_create,
         stamp_background=stamp_background,
+        owner=owner,
     )
 
 

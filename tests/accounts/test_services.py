@@ -202,3 +202,22 @@ def test_a_member_cannot_suspend_their_own_organization(db):
     )
     with pytest.raises(PermissionDenied):
         services.organization_suspend(organization_id=organization.pk, actor=approver, reason="x")
+
+
+def test_a_right_a_process_registers_reaches_existing_organizations_role_groups(
+    organization, monkeypatch
+):
+    from accounts import roles
+
+    monkeypatch.setitem(roles._role_permissions, Role.STAFF, {*roles._role_permissions[Role.STAFF]})
+    staff = UserFactory(username="staffer")
+    services.organization_member_add(
+        organization=organization, user=staff, role=Role.STAFF, actor=None
+    )
+    assert not fresh(staff).has_perm("accounts.change_organization", organization)
+
+    roles.register_role_permission(Role.STAFF, "accounts.change_organization")
+    assert roles.sync_role_groups() == 1
+    assert roles.sync_role_groups() == 0  # idempotent
+
+    assert fresh(staff).has_perm("accounts.change_organization", organization)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.http import Http404
 
@@ -153,18 +154,26 @@ def test_missing_context_raises_and_leaves_no_row_no_file_and_no_event(organizat
 def test_a_lost_race_for_a_version_number_stores_nothing_and_removes_its_file(
     organization, settings, monkeypatch
 ):
-    first = render_letter(organization)
+    render_letter(organization)
     files_before = stored_files(Path(settings.MEDIA_ROOT))
     events_before = AuditEvent.objects.count()
     # What a concurrent writer that read the versions before `first` was committed sees.
     monkeypatch.setattr(services, "_last_version", lambda **kwargs: 0)
 
     with pytest.raises(IntegrityError):
-        services.document_add_version(previous=first, pdf_bytes=b"%PDF-1.7 other bytes")
+        render_letter(organization)
 
     assert list(Document.objects.values_list("version", flat=True)) == [1]
     assert stored_files(Path(settings.MEDIA_ROOT)) == files_before
     assert AuditEvent.objects.count() == events_before
+
+
+def test_a_version_derived_from_an_outdated_one_is_refused_as_stale(organization):
+    first = render_letter(organization)
+    services.document_add_version(previous=first, pdf_bytes=b"%PDF-1.7 signed once")
+
+    with pytest.raises(ValidationError, match="newer version"):
+        services.document_add_version(previous=first, pdf_bytes=b"%PDF-1.7 signed again")
 
 
 def test_adding_a_version_stores_the_bytes_with_a_new_code_and_the_same_metadata(

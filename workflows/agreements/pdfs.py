@@ -98,6 +98,7 @@ def sign_for_organization(
         reason = _("Signed for the organization")
     return signing_services.document_sign(
         document=document,
+        owner=agreement,
         identity=signing_services.identity_for_owner(agreement.organization),
         user=actor,
         password=password,
@@ -118,6 +119,7 @@ def countersign_for_community(
         reason = _("Countersigned for the community")
     return signing_services.document_sign(
         document=agreement.document,
+        owner=agreement,
         identity=signing_services.identity_for_owner(agreement.community),
         user=actor,
         password=password,
@@ -155,6 +157,7 @@ def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
         reason, role = _("Termination approved by the platform"), _("Accord platform")
     return signing_services.document_sign_as_platform(
         document=document,
+        owner=agreement,
         field_name="platform",
         reason=str(reason),
         signer_label=str(role),
@@ -227,6 +230,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
         # An invisible signature: the summary is a sealed record, not a form to look at.
         sealed = signing_services.document_sign_as_platform(
             document=document,
+            owner=agreement,
             field_name="platform",
             reason=str(reason),
             signer_label=str(role),

@@ -10,10 +10,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import include, path
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.models import Process
+
+
+def lock_processes(rows: QuerySet[Process]) -> None:
+    """Lock `rows` of viewflow's process table until the transaction ends: the one row every
+    flow lock of a process takes, whatever the flow."""
+    rows.select_for_update().exists()
 
 
 class ProcessRowLock:
@@ -27,8 +34,7 @@ class ProcessRowLock:
     @contextmanager
     def __call__(self, flow_class: Any, process_pk: int) -> Iterator[None]:
         with transaction.atomic(savepoint=False):
-            rows = flow_class.process_class._default_manager.filter(pk=process_pk)
-            rows.select_for_update().exists()
+            lock_processes(Process.objects.filter(pk=process_pk))
             yield
 
 

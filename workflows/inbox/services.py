@@ -12,14 +12,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
 
-from .registry import flow_for
+from .base import lock_processes
+from .registry import flow_for, registered_flows
 
 
 class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
@@ -33,11 +35,13 @@ class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
 @contextmanager
 def _locked_task(task_id: int) -> Iterator[tuple[Any, Any]]:
     """Yield (task, flow_task) read afresh under the flow's lock on the task's process, with
-    the process and the domain object it is about."""
-    head = Task.objects.only("flow_task", "process").get(pk=task_id)
-    flow_class = head.flow_task.flow_class
-    with flow_class.lock(head.process_id):
-        task = Task.objects.select_related(*flow_class.instance.task_related()).get(pk=task_id)
+    the process and the domain object it is about: two queries, the lock (the same process
+    row every flow lock takes) and the task with everything its policy and service read."""
+    with transaction.atomic(savepoint=False):
+        of_task = Task.objects.filter(pk=task_id).values("process_id")[:1]
+        lock_processes(Process.objects.filter(pk=Subquery(of_task)))
+        related = {r for f in registered_flows() for r in f.instance.task_related()}
+        task = Task.objects.select_related("process", *sorted(related)).get(pk=task_id)
         yield task, task.flow_task
 
 

@@ -56,6 +56,7 @@ def approval_letter_issue(*, application_id: int) -> Document | None:
         )
         signed = signing_services.document_sign_as_platform(
             document=document,
+            owner=organization,
             field_name="platform",
             reason=str(reason),
             signer_label=str(role),

@@ -124,3 +124,12 @@ def test_approvers_do_not_see_a_communitys_draft(client, draft, approver):
 def test_approvers_see_an_agreement_once_it_is_sent(client, sent, approver):
     client.force_login(approver)
     assert client.get(sent.get_absolute_url()).status_code == 200
+
+
+def test_sending_from_a_stale_page_is_refused_with_a_message(client, sent, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("agreements:send", args=[sent.pk]), {"expected_status": "draft"}, follow=True
+    )
+    assert "changed state in the meantime" in response.content.decode()
+    assert sent.document.version == 1

@@ -210,3 +210,28 @@ def test_an_approver_who_applied_does_not_see_their_own_review_task(client, db, 
     assert application.name not in page
     task = open_task(application)
     assert client.post(reverse("inbox:claim", args=[task.pk])).status_code == 404
+
+
+def test_two_approvers_suspending_from_the_same_page_leave_it_suspended(
+    client, submitted_application, approver, other_approver
+):
+    """The second click used to reinstate the organization (the form was a toggle)."""
+    application = decide(submitted_application, approver, "approve")
+    url = reverse("onboarding:suspend", args=[application.pk])
+    form = {"action": "suspend", "reason": "Annual check failed", "expected_status": "active"}
+    client.force_login(approver)
+    client.post(url, form)
+    client.force_login(other_approver)
+    response = client.post(url, form, follow=True)
+    assert "changed state in the meantime" in response.content.decode()
+    application.organization.refresh_from_db()
+    assert application.organization.status == Organization.Status.SUSPENDED
+    assert AuditEvent.objects.filter(action="organization.suspended").count() == 1
+
+
+def test_the_suspend_form_says_which_state_it_expects(client, submitted_application, approver):
+    application = decide(submitted_application, approver, "approve")
+    client.force_login(approver)
+    page = client.get(application.get_absolute_url()).content.decode()
+    assert 'name="expected_status" value="active"' in page
+    assert 'value="suspend"' in page
