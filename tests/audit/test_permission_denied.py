@@ -1,12 +1,32 @@
-"""Every permission denial is recorded, whether it ends in the 403 page or in a message."""
+"""Every permission denial is recorded, whether it ends in the 403 page, a 404 that hides an
+existing object or a message; a refusal repeated within the window is recorded once."""
 
+import datetime
+import threading
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
+from audit import services as audit
 from audit.models import AuditEvent
 from tests.factories import UserFactory
 from workflows.onboarding.models import OrganizationApplication
 
 IP = "192.0.2.44"
+
+
+def denials():
+    return AuditEvent.objects.filter(action="permission.denied")
+
+
+def request_for(user, path="/somewhere/", ip=IP):
+    request = RequestFactory().get(path, REMOTE_ADDR=ip)
+    request.user = user
+    return request
 
 
 def test_a_view_that_raises_permission_denied_shows_the_403_page_and_is_audited(client, db):
@@ -19,13 +39,15 @@ def test_a_view_that_raises_permission_denied_shows_the_403_page_and_is_audited(
     assert response.status_code == 403
     assert "403.html" in [t.name for t in response.templates]
     assert "The attempt was recorded." in response.content.decode()
-    event = AuditEvent.objects.get(action="permission.denied")
+    event = denials().get()
     assert event.actor == clerk
     assert event.ip_address == IP
-    assert event.payload == {"path": "/admin/auth/group/"}
+    assert event.payload == {"path": "/admin/auth/group/", "reason": "forbidden"}
 
 
-def test_a_service_refusal_in_a_page_is_audited_and_explained(client, submitted_application):
+def test_a_service_refusal_in_a_page_is_audited_against_its_object_and_explained(
+    client, submitted_application
+):
     # Only approvers suspend; the applicant may see the page but the service refuses.
     path = reverse("onboarding:suspend", args=[submitted_application.pk])
     client.force_login(submitted_application.applicant)
@@ -36,7 +58,109 @@ def test_a_service_refusal_in_a_page_is_audited_and_explained(client, submitted_
     assert "You are not allowed to do this." in response.content.decode()
     submitted_application.refresh_from_db()
     assert submitted_application.status == OrganizationApplication.Status.SUBMITTED
-    event = AuditEvent.objects.get(action="permission.denied")
+    event = denials().get()
     assert event.actor == submitted_application.applicant
+    assert event.target_id == str(submitted_application.pk)
     assert event.ip_address == IP
-    assert event.payload == {"path": path}
+    assert event.payload == {"path": path, "reason": "not_allowed"}
+
+
+# record_denial: what it stores and how often.
+
+
+def test_record_denial_stores_actor_target_path_and_reason(outsider, submitted_application):
+    event = audit.record_denial(
+        reason="not_visible",
+        target=submitted_application,
+        request=request_for(outsider, "/onboarding/1/"),
+    )
+
+    assert event == denials().get()
+    assert event.actor == outsider
+    assert event.target_repr == str(submitted_application)
+    assert event.ip_address == IP
+    assert event.payload == {"path": "/onboarding/1/", "reason": "not_visible"}
+
+
+def test_a_refusal_repeated_within_the_window_is_recorded_once(outsider, submitted_application):
+    request = request_for(outsider)
+
+    first = audit.record_denial(reason="not_visible", target=submitted_application, request=request)
+    again = [
+        audit.record_denial(reason="not_visible", target=submitted_application, request=request)
+        for _ in range(20)
+    ]
+
+    assert denials().count() == 1
+    assert first is not None
+    assert again == [None] * 20
+
+
+def test_a_refusal_after_the_window_is_recorded_again(outsider, submitted_application, monkeypatch):
+    request = request_for(outsider)
+    audit.record_denial(reason="not_visible", target=submitted_application, request=request)
+    later = timezone.now() + audit.DENIAL_WINDOW + datetime.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    audit.record_denial(reason="not_visible", target=submitted_application, request=request)
+
+    assert denials().count() == 2
+
+
+def test_another_person_object_or_reason_is_recorded_separately(
+    outsider, approver, submitted_application
+):
+    other_object = UserFactory(username="someone")
+    audit.record_denial(reason="not_visible", target=submitted_application, actor=outsider)
+
+    audit.record_denial(reason="not_visible", target=submitted_application, actor=approver)
+    audit.record_denial(reason="not_visible", target=other_object, actor=outsider)
+    audit.record_denial(reason="not_allowed", target=submitted_application, actor=outsider)
+
+    assert denials().count() == 4
+
+
+def test_without_a_target_the_path_is_what_is_limited(outsider):
+    for _ in range(3):
+        audit.record_denial(reason="forbidden", request=request_for(outsider, "/admin/a/"))
+        audit.record_denial(reason="forbidden", request=request_for(outsider, "/admin/b/"))
+
+    assert sorted(e.payload["path"] for e in denials()) == ["/admin/a/", "/admin/b/"]
+
+
+def test_without_a_signed_in_person_the_address_is_what_is_limited(db):
+    anonymous = AnonymousUser()
+    for _ in range(3):
+        audit.record_denial(reason="forbidden", request=request_for(anonymous, ip="192.0.2.1"))
+        audit.record_denial(reason="forbidden", request=request_for(anonymous, ip="192.0.2.2"))
+
+    assert sorted(e.ip_address for e in denials()) == ["192.0.2.1", "192.0.2.2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_refusing_at_once_record_one_event():
+    # The first refusal is written but not committed while the second is asked for: the second
+    # must wait for the append lock and then see the first, not check before the lock.
+    person = UserFactory(username="looper")
+    written, finished = threading.Event(), threading.Event()
+    results = []
+
+    def second() -> None:
+        written.wait(timeout=10)
+        try:
+            results.append(audit.record_denial(reason="forbidden", actor=person))
+        finally:
+            connection.close()
+            finished.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with transaction.atomic():
+        audit.record_denial(reason="forbidden", actor=person)
+        written.set()
+        # Long enough for the second to reach its check if nothing held it back.
+        finished.wait(timeout=1)
+    thread.join(timeout=30)
+
+    assert results == [None]
+    assert denials().count() == 1

@@ -95,6 +95,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **_agreement_fields(form),
             ),
             success=_("Your changes were saved."),
+            target=agreement,
             form=form,
         )
         if ok:
@@ -151,6 +152,7 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.agreement_send(agreement_id=agreement.pk, actor=request.user),
         success=_("The agreement was sent to the organization for signature."),
+        target=agreement,
     )
     return redirect(agreement)
 
@@ -166,6 +168,7 @@ def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             expected_status=request.POST.get("expected_status") or None,
         ),
         success=_("The agreement was withdrawn."),
+        target=agreement,
     )
     return redirect(agreement)
 
@@ -181,6 +184,7 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
                 agreement_id=agreement.pk, actor=request.user, **form.cleaned_data
             ),
             success=_("Your termination request was sent to the approvers."),
+            target=agreement,
         )
     else:
         for errors in form.errors.values():

@@ -44,6 +44,7 @@ def _submit_if_asked(request: HttpRequest, application: OrganizationApplication)
             request,
             lambda: services.application_submit(application_id=application.pk, actor=request.user),
             success=_("Your application was submitted for review."),
+            target=application,
         )
 
 
@@ -118,6 +119,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **_form_fields(form),
             ),
             success=_("Your changes were saved."),
+            target=application,
             form=form,
         )
         if ok:
@@ -135,6 +137,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.application_submit(application_id=application.pk, actor=request.user),
         success=_("Your application was submitted for review."),
+        target=application,
     )
     return redirect(application)
 
@@ -150,6 +153,7 @@ def application_suspend(request: HttpRequest, pk: int) -> HttpResponse:
                 application_id=application.pk, actor=request.user
             ),
             success=_("The organization is active again."),
+            target=application,
         )
     elif form.is_valid():
         run_service(
@@ -160,6 +164,7 @@ def application_suspend(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             ),
             success=_("The organization was suspended."),
+            target=application,
         )
     else:
         messages.error(request, _("Give a reason for the suspension."))
