@@ -11,16 +11,16 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import approvers_group
 from audit import services as audit
-from audit.models import AuditEvent
+from tests.audit.helpers import denials, the_denial
+from tests.conftest import fresh
 from tests.factories import UserFactory
+from tests.workflows.onboarding.helpers import open_task
+from workflows.inbox import services as inbox
 from workflows.onboarding.models import OrganizationApplication
 
 IP = "192.0.2.44"
-
-
-def denials():
-    return AuditEvent.objects.filter(action="permission.denied")
 
 
 def request_for(user, path="/somewhere/", ip=IP):
@@ -164,3 +164,116 @@ def test_two_processes_refusing_at_once_record_one_event():
 
     assert results == [None]
     assert denials().count() == 1
+
+
+# Pages: a 404 that hides an existing object, edit pages, tasks.
+
+
+def test_a_hidden_application_answers_404_and_the_refusal_is_audited_once(
+    client, outsider, submitted_application
+):
+    client.force_login(outsider)
+    path = reverse("onboarding:detail", args=[submitted_application.pk])
+
+    statuses = {client.get(path).status_code for _ in range(5)}
+
+    assert statuses == {404}
+    event = denials().get()
+    assert (event.actor, event.target_id) == (outsider, str(submitted_application.pk))
+    assert event.payload == {"path": path, "reason": "not_visible"}
+
+
+def test_a_missing_application_answers_404_without_a_denial(client, outsider):
+    client.force_login(outsider)
+
+    response = client.get(reverse("onboarding:detail", args=[999_999]))
+
+    assert response.status_code == 404
+    assert not denials().exists()
+
+
+def test_editing_someone_elses_application_is_a_denial(client, approver, draft_application):
+    client.force_login(approver)
+
+    response = client.get(reverse("onboarding:edit", args=[draft_application.pk]), follow=True)
+
+    assert "Only a draft can be edited here." in response.content.decode()
+    assert the_denial() == (approver, str(draft_application.pk), "not_allowed")
+
+
+def test_editing_ones_own_submitted_application_is_stale_not_a_denial(
+    client, submitted_application
+):
+    client.force_login(submitted_application.applicant)
+
+    response = client.get(reverse("onboarding:edit", args=[submitted_application.pk]), follow=True)
+
+    assert "Only a draft can be edited here." in response.content.decode()
+    assert not denials().exists()
+
+
+def test_claiming_a_task_one_may_not_see_answers_404_and_is_audited(
+    client, outsider, submitted_application
+):
+    task = open_task(submitted_application)
+    client.force_login(outsider)
+
+    response = client.post(reverse("inbox:claim", args=[task.pk]))
+
+    assert response.status_code == 404
+    task.refresh_from_db()
+    assert task.owner_id is None
+    assert the_denial() == (outsider, str(task.pk), "not_visible")
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("inbox:claim", "This task was already claimed or completed by someone."),
+        ("inbox:release", "This task is not yours to release."),
+    ],
+)
+def test_claiming_or_releasing_a_task_someone_else_holds_is_stale_not_a_denial(
+    client, approver, other_approver, submitted_application, action, message
+):
+    task = open_task(submitted_application)
+    inbox.task_claim(task_id=task.pk, user=other_approver)
+    client.force_login(approver)
+
+    response = client.post(reverse(action, args=[task.pk]), follow=True)
+
+    assert message in response.content.decode()
+    task.refresh_from_db()
+    assert task.owner == other_approver
+    assert not denials().exists()
+
+
+def test_opening_a_task_held_by_someone_else_is_stale_not_a_denial(
+    client, approver, other_approver, submitted_application
+):
+    task = open_task(submitted_application)
+    inbox.task_claim(task_id=task.pk, user=other_approver)
+    client.force_login(approver)
+
+    response = client.get(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
+
+    assert response.status_code == 302
+    assert not denials().exists()
+
+
+def test_opening_a_claimed_task_after_losing_the_right_is_refused_and_audited(
+    client, approver, submitted_application
+):
+    task = open_task(submitted_application)
+    inbox.task_claim(task_id=task.pk, user=approver)
+    approver.groups.remove(approvers_group())
+    client.force_login(fresh(approver))
+    url = task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+
+    response = client.get(url)
+
+    assert response["Location"] == reverse("inbox:index")
+    assert "You are not allowed to do this." in client.get(response["Location"]).content.decode()
+    event = denials().get()
+    assert (event.actor, event.target_id) == (approver, str(submitted_application.pk))
+    assert event.payload == {"path": url, "reason": "not_allowed"}

@@ -1,10 +1,10 @@
 import datetime
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import Community, Organization, OrganizationMembership, User
+from accounts.selectors import get_visible_or_404
 
 from . import permissions
 from .models import AgreementProcess, AidAgreement, TerminationRequest
@@ -57,10 +57,7 @@ def agreement_list_for_user(
 
 def agreement_get_for_user(*, agreement_id: int, user: User) -> AidAgreement:
     """One agreement the user may see; 404 for missing and for "not yours" alike."""
-    agreement = agreement_list_for_user(user=user).filter(pk=agreement_id).first()
-    if agreement is None:
-        raise Http404
-    return agreement
+    return get_visible_or_404(agreement_list_for_user(user=user), agreement_id, user=user)
 
 
 def _members(organization: Organization, role: str) -> QuerySet[User]:

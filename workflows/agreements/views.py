@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+import audit.services as audit
+from accounts.selectors import get_visible_or_404
 from audit.selectors import audit_event_list_for_target
 from signing.services import signer_password_check
 from workflows.inbox.task_views import TaskPageView
@@ -23,7 +25,7 @@ from .forms import (
     TerminationDecisionForm,
     TerminationRequestForm,
 )
-from .models import AgreementAttachment, AidAgreement
+from .models import AidAgreement
 
 Status = AidAgreement.Status
 PAGE_SIZE = 50
@@ -55,6 +57,7 @@ def _agreement_fields(form: AgreementForm) -> dict[str, Any]:
 def agreement_create(request: HttpRequest) -> HttpResponse:
     communities = selectors.communities_managed_by(request.user)
     if not communities.exists():
+        audit.record_denial(reason="not_allowed")
         raise Http404
     form = AgreementForm(request.POST or None, request.FILES or None, communities=communities)
     if request.method == "POST" and form.is_valid():
@@ -77,6 +80,8 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
     if not permissions.can_edit(agreement, request.user):
+        if not permissions.can_draft(agreement.community, request.user):  # no right, not stale
+            audit.record_denial(reason="not_allowed", target=agreement)
         messages.warning(request, _("Only a draft can be edited, by its community's managers."))
         return redirect(agreement)
     form = AgreementForm(
@@ -195,9 +200,7 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    attachment = AgreementAttachment.objects.filter(agreement=agreement, pk=attachment_pk).first()
-    if attachment is None:
-        raise Http404
+    attachment = get_visible_or_404(agreement.attachments.all(), attachment_pk, user=request.user)
     response = FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,

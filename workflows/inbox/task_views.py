@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from viewflow.workflow.status import STATUS
 
-from .selectors import task_get_for_user
+import audit.services as audit
+
+from .selectors import task_audit_target, task_get_for_user
 from .services import task_complete
 from .web import run_service
 
@@ -42,6 +44,11 @@ class TaskPageView(View):
         if request.method == "GET" and task.status not in {STATUS.ASSIGNED, STATUS.STARTED}:
             messages.info(request, _("This task is no longer waiting for you."))
             return redirect(self.subject_of(task))
+        if not task.flow_task.can_execute(request.user, task):
+            # Theirs, but their rights changed since they claimed it: a denial, not a race.
+            audit.record_denial(reason="not_allowed", target=task_audit_target(task))
+            messages.error(request, _("You are not allowed to do this."))
+            return redirect("inbox:index")
         return super().dispatch(request, *args, **kwargs)
 
     def complete(self, request: HttpRequest, work: Any, *, success: Any, form: Any) -> bool:
@@ -53,5 +60,7 @@ class TaskPageView(View):
             ):
                 work()
 
-        ok, _result = run_service(request, run, success=success, form=form)
+        ok, _result = run_service(
+            request, run, success=success, form=form, target=task_audit_target(self.task)
+        )
         return ok

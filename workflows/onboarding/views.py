@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+import audit.services as audit
 from audit.selectors import audit_event_list_for_target
 from documents.selectors import document_list_for_owner
 from workflows.inbox.task_views import TaskPageView
@@ -106,6 +107,8 @@ def _task_url(task: Any, user: Any) -> str:
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
     if not (permissions.can_edit(application, request.user) and application.status == Status.DRAFT):
+        if application.applicant_id != request.user.pk:  # no right at all, not a stale state
+            audit.record_denial(reason="not_allowed", target=application)
         messages.warning(request, _("Only a draft can be edited here."))
         return redirect(application)
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=application)
