@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .roles import sync_approvers_group
+        from .roles import ROLE_APPROVER, ROLE_USER, sync_approvers_group
 
         # After every app's permissions exist (post_migrate of the last app runs after them).
         post_migrate.connect(sync_approvers_group, dispatch_uid="accounts_sync_approvers")
@@ -19,6 +19,7 @@ class AccountsConfig(AppConfig):
         from .models import Organization
 
         register_state_labels(dict(Organization.Status.choices))
+        register_state_labels({ROLE_APPROVER: _("Approver"), ROLE_USER: _("Regular user")})
         register_action_labels(
             {
                 "auth.login": _("Logged in"),
@@ -31,5 +32,7 @@ class AccountsConfig(AppConfig):
                 "organization.member_removed": _("Member removed"),
                 "community.created": _("Community created"),
                 "community.manager_added": _("Community manager added"),
+                "approver.granted": _("Approver role granted"),
+                "approver.revoked": _("Approver role revoked"),
             }
         )

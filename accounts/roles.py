@@ -10,6 +10,10 @@ from django.contrib.auth.models import Group, Permission
 
 from .models import APPROVERS_GROUP
 
+# The platform role a person holds, as the audit log's from/to states record a change of it.
+ROLE_APPROVER = "approver"
+ROLE_USER = "user"
+
 _approver_permissions: set[str] = set()
 
 

@@ -5,7 +5,7 @@ from django.http import Http404
 
 import audit.services as audit
 
-from .models import Notification, User
+from .models import APPROVERS_GROUP, Notification, User
 
 M = TypeVar("M", bound=Model)
 
@@ -35,3 +35,12 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
 
 def notification_get_for_user(*, notification_id: int, user: User) -> Notification:
     return get_visible_or_404(notification_list_for_user(user=user), notification_id, user=user)
+
+
+def user_list_approvers() -> QuerySet[User]:
+    """Members of the approvers group (superusers hold the same rights without it)."""
+    return User.objects.filter(groups__name=APPROVERS_GROUP).order_by("username")
+
+
+def user_get_by_username(username: str) -> User | None:
+    return User.objects.filter(username=username).first()
