@@ -1,11 +1,18 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+
+from audit.admin import ReadOnlyAdminMixin
 
 from .models import Community, Organization, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
+    """Read-only here: the approver role changes on /accounts/approvers/ or with
+    `manage.py approver`, memberships through the organization and community services."""
+
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         ("Accord", {"fields": ("display_name", "phone", "preferred_language")}),
@@ -13,34 +20,25 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "email", "is_staff", "is_active")
 
 
+# django.contrib.auth registers an editable Group admin: membership of a group is a right.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdminMixin, DjangoGroupAdmin):
+    pass
+
+
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only here: organizations change through onboarding and membership services."""
 
     list_display = ("name", "kind", "credit_code", "status")
     list_filter = ("status", "kind")
     search_fields = ("name", "credit_code")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "district")
     search_fields = ("name",)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False

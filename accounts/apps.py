@@ -9,16 +9,18 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .roles import sync_approvers_group
+        from .roles import ROLE_APPROVER, ROLE_USER, sync_approvers_group
 
         # After every app's permissions exist (post_migrate of the last app runs after them).
         post_migrate.connect(sync_approvers_group, dispatch_uid="accounts_sync_approvers")
 
         from audit.labels import register_action_labels, register_state_labels
 
-        from .models import Organization
+        from .models import Organization, User
 
         register_state_labels(Organization, dict(Organization.Status.choices))
+        # The platform role of a person, as approver grants and revocations record it.
+        register_state_labels(User, {ROLE_APPROVER: _("Approver"), ROLE_USER: _("Regular user")})
         register_action_labels(
             "accounts",
             {
@@ -34,5 +36,7 @@ class AccountsConfig(AppConfig):
                 "organization.reinstated": _("Organization reinstated"),
                 "community.created": _("Community created"),
                 "community.manager_added": _("Community manager added"),
+                "approver.granted": _("Approver role granted"),
+                "approver.revoked": _("Approver role revoked"),
             },
         )

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .models import User
 
 
@@ -17,3 +18,13 @@ class SignUpForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("An account with this email already exists."))
         return email
+
+
+class ApproverGrantForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+
+    def clean_username(self) -> User:
+        user = selectors.user_get_by_username(self.cleaned_data["username"].strip())
+        if user is None:
+            raise forms.ValidationError(_("There is no account with this username."))
+        return user

@@ -31,6 +31,10 @@ _role_permissions: dict[str, set[str]] = {
     Role.SIGNER: {"accounts.view_organization", "accounts.sign_for_organization"},
 }
 
+# The platform role a person holds, as the audit log's from/to states record a change of it.
+ROLE_APPROVER = "approver"
+ROLE_USER = "user"
+
 
 def register_approver_permission(permission: str) -> None:
     """`permission` is "app_label.codename"."""

@@ -22,7 +22,7 @@ from .models import (
     OrganizationRoleGroup,
     User,
 )
-from .roles import role_permissions
+from .roles import ROLE_APPROVER, ROLE_USER, approvers_group, role_permissions
 from .states import expect_state
 from .tasks import send_notification_emails
 
@@ -199,6 +199,46 @@ def community_manager_add(
             payload={"user_id": user.pk, "username": user.username},
         )
     return membership
+
+
+@transaction.atomic
+def approver_grant(*, user: User, actor: User | None) -> User:
+    """Make `user` a platform approver. Idempotent: an approver stays one, with no new event.
+
+    `actor` is a superuser, or None for an operator at the command line.
+    """
+    return _approver_role_set(user=user, actor=actor, approver=True)
+
+
+@transaction.atomic
+def approver_revoke(*, user: User, actor: User | None) -> User:
+    """Take the approver role from `user`. Idempotent like `approver_grant`. A superuser keeps
+    every right, the approvers' included."""
+    return _approver_role_set(user=user, actor=actor, approver=False)
+
+
+def _approver_role_set(*, user: User, actor: User | None, approver: bool) -> User:
+    if actor is not None and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied
+    # Two changes of one person's role queue here, so each sees the other's outcome.
+    User.objects.select_for_update().filter(pk=user.pk).get()
+    group = approvers_group()
+    if user.groups.filter(pk=group.pk).exists() == approver:
+        return user
+    if approver:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    forget_permissions(user)
+    audit.record(
+        action="approver.granted" if approver else "approver.revoked",
+        actor=actor,
+        target=user,
+        from_state=ROLE_USER if approver else ROLE_APPROVER,
+        to_state=ROLE_APPROVER if approver else ROLE_USER,
+        payload={"username": user.username},
+    )
+    return user
 
 
 def notify(

@@ -26,4 +26,6 @@ urlpatterns = [
     ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("approvers/", views.approvers, name="approvers"),
+    path("approvers/<int:pk>/revoke/", views.approver_revoke, name="approver_revoke"),
 ]

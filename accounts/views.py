@@ -1,13 +1,19 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import SignUpForm
+from .forms import ApproverGrantForm, SignUpForm
+from .models import User
 
 
 @login_not_required
@@ -36,3 +42,38 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get_for_user(notification_id=pk, user=request.user)
     services.notification_mark_read(notification_id=notification.pk, user=request.user)
     return redirect(notification.url or "accounts:notifications")
+
+
+def superuser_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anyone else gets the 403 page, which audits the attempt."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@superuser_required
+def approvers(request: HttpRequest) -> HttpResponse:
+    """The approvers, a form to make someone one, and a button to take the role back."""
+    form = ApproverGrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.approver_grant(user=form.cleaned_data["username"], actor=request.user)
+        messages.success(request, _("%(name)s is now an approver.") % {"name": user})
+        return redirect("accounts:approvers")
+    return render(
+        request,
+        "accounts/approvers.html",
+        {"form": form, "approvers": selectors.user_list_approvers()},
+    )
+
+
+@superuser_required
+@require_POST
+def approver_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = services.approver_revoke(user=get_object_or_404(User, pk=pk), actor=request.user)
+    messages.success(request, _("%(name)s is no longer an approver.") % {"name": user})
+    return redirect("accounts:approvers")

@@ -4,13 +4,22 @@ from django.db.models import Q, QuerySet
 
 from .chain import GENESIS_HASH, compute_hash
 from .models import AuditEvent
+from .services import DENIAL_ACTION
 
 
 def audit_event_list_for_target(*, target: models.Model) -> QuerySet[AuditEvent]:
-    """The timeline of one object, oldest first."""
-    return AuditEvent.objects.filter(
-        target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
-    ).select_related("actor")
+    """The timeline of one object, oldest first.
+
+    Refused attempts stay off it: the timeline is shown to everyone who may see the object, and
+    who tried to reach it without the right (and from where) is for the audit log's readers.
+    """
+    return (
+        AuditEvent.objects.filter(
+            target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+        )
+        .exclude(action=DENIAL_ACTION)
+        .select_related("actor")
+    )
 
 
 def audit_chain_first_break() -> AuditEvent | None:

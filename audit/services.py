@@ -1,5 +1,6 @@
 """Appending to the audit log. `record` is the one way in; nothing ever updates a row."""
 
+import datetime
 import json
 from typing import Any
 
@@ -15,6 +16,11 @@ from .models import AuditEvent
 
 # Arbitrary constant key for pg_advisory_xact_lock: all appends queue on it.
 _ADVISORY_LOCK_KEY = 0x0ACC0D
+
+DENIAL_ACTION = "permission.denied"
+# A refusal repeated within this window (same person, object and reason) is recorded once, so
+# that a scripted loop cannot flood the chain.
+DENIAL_WINDOW = datetime.timedelta(minutes=10)
 
 
 @transaction.atomic(savepoint=False)
@@ -38,10 +44,7 @@ def record(
     which is what an action whose audit row cannot be written deserves.
     """
     request = request or current_request.get()
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        actor = request.user if request.user.is_authenticated else None
-    if actor is not None and not getattr(actor, "pk", None):
-        actor = None
+    actor = _actor_of(actor, request)
     event = AuditEvent(
         created_at=timezone.now(),
         actor=actor,
@@ -61,6 +64,63 @@ def record(
     event.save(force_insert=True)
     _remember_head(event.hash)
     return event
+
+
+@transaction.atomic(savepoint=False)
+def record_denial(
+    *,
+    reason: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    payload: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent | None:
+    """Record a refused action as `permission.denied`: actor, target, request path and a short
+    `reason` code (`forbidden`, `not_allowed`, `not_visible`, ...) in the payload.
+
+    At most one event per (actor, target, reason) and `DENIAL_WINDOW`; without a target the
+    request path stands in for it, without an actor the client's IP. Returns None when the
+    refusal was already recorded in the window. The check runs under the append lock, so two
+    processes refusing the same thing at once still write one event.
+    """
+    request = request or current_request.get()
+    actor = _actor_of(actor, request)
+    path = request.path if request is not None else ""
+    _lock_appends()
+    recent = AuditEvent.objects.filter(
+        action=DENIAL_ACTION,
+        created_at__gte=timezone.now() - DENIAL_WINDOW,
+        payload__reason=reason,
+    )
+    if target is not None:
+        # The (target_type, target_id, id) index narrows this to the object's own events.
+        recent = recent.filter(
+            target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+        )
+    else:
+        recent = recent.filter(target_type__isnull=True, payload__path=path)
+    if actor is not None:
+        recent = recent.filter(actor=actor)
+    else:
+        recent = recent.filter(actor__isnull=True, ip_address=client_ip(request))
+    if recent.exists():
+        return None
+    return record(
+        action=DENIAL_ACTION,
+        actor=actor,
+        target=target,
+        payload={"path": path, "reason": reason, **(payload or {})},
+        request=request,
+    )
+
+
+def _actor_of(actor: Any, request: HttpRequest | None) -> Any:
+    """The given actor, else the request's signed-in user; None for nobody or an unsaved user."""
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None
+    return actor
 
 
 class _Head:
@@ -94,6 +154,15 @@ def _chain_head() -> str:
     else:
         last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
     return last or GENESIS_HASH
+
+
+def _lock_appends() -> None:
+    """Take the append lock until the transaction ends (a PostgreSQL advisory lock; SQLite's
+    IMMEDIATE transaction already holds the database write lock). Taking it again in the
+    same transaction is harmless."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
 def _remember_head(hash_: str) -> None:

@@ -18,10 +18,10 @@ def document_file(request: HttpRequest, pk: int) -> FileResponse:
     """
     document = get_object_or_404(Document.objects.select_related("owner_type"), pk=pk)
     if not access.can_read(request.user, document):
-        audit.record(
-            action="permission.denied",
+        audit.record_denial(
+            reason="not_visible",
             target=document,
-            payload={"path": request.path, "document_id": document.pk},
+            payload={"document_id": document.pk},
             request=request,
         )
         raise Http404

@@ -13,5 +13,5 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403 page; every denial is audited."""
-    audit.record(action="permission.denied", payload={"path": request.path}, request=request)
+    audit.record_denial(reason="forbidden", request=request)
     return render(request, "403.html", status=403)

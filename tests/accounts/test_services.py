@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts import services
 from accounts.models import Organization, OrganizationMembership, OrganizationRoleGroup, User
+from accounts.selectors import user_is_approver
 from accounts.states import StateChanged
 from audit.models import AuditEvent
 from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
@@ -221,3 +222,76 @@ def test_a_right_a_process_registers_reaches_existing_organizations_role_groups(
     assert roles.sync_role_groups() == 0  # idempotent
 
     assert fresh(staff).has_perm("accounts.change_organization", organization)
+
+
+# The approver role: granted and revoked only through audited services.
+
+REVIEW = "onboarding.review_organizationapplication"
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+def test_approver_grant_adds_the_role_audits_it_and_refreshes_rights(superuser):
+    person = UserFactory(username="candidate")
+    assert not person.has_perm(REVIEW)  # caches the answer on this instance
+
+    services.approver_grant(user=person, actor=superuser)
+
+    assert person.has_perm(REVIEW)
+    assert user_is_approver(fresh(person))
+    event = AuditEvent.objects.get(action="approver.granted")
+    assert (event.actor, event.target_id) == (superuser, str(person.pk))
+    assert (event.from_state, event.to_state) == ("user", "approver")
+    assert event.payload == {"username": "candidate"}
+
+
+def test_approver_revoke_takes_the_role_back_audits_it_and_refreshes_rights(superuser):
+    person = UserFactory(username="former", approver=True)
+    assert person.has_perm(REVIEW)
+
+    services.approver_revoke(user=person, actor=superuser)
+
+    assert not person.has_perm(REVIEW)
+    assert not user_is_approver(fresh(person))
+    event = AuditEvent.objects.get(action="approver.revoked")
+    assert (event.actor, event.target_id) == (superuser, str(person.pk))
+    assert (event.from_state, event.to_state) == ("approver", "user")
+
+
+def test_granting_or_revoking_twice_changes_and_records_once(superuser):
+    person = UserFactory(username="twice")
+
+    services.approver_grant(user=person, actor=superuser)
+    services.approver_grant(user=person, actor=superuser)
+    services.approver_revoke(user=person, actor=superuser)
+    services.approver_revoke(user=person, actor=superuser)
+
+    assert list(
+        AuditEvent.objects.filter(action__startswith="approver.").values_list("action", flat=True)
+    ) == ["approver.granted", "approver.revoked"]
+    assert not user_is_approver(fresh(person))
+
+
+@pytest.mark.parametrize("service", [services.approver_grant, services.approver_revoke])
+def test_only_a_superuser_changes_the_approver_role(db, service):
+    approver = UserFactory(username="approver", approver=True, is_staff=True)
+    person = UserFactory(username="person", approver=service is services.approver_revoke)
+    before = user_is_approver(fresh(person))
+
+    with pytest.raises(PermissionDenied):
+        service(user=person, actor=approver)
+
+    assert user_is_approver(fresh(person)) == before
+    assert not AuditEvent.objects.filter(action__startswith="approver.").exists()
+
+
+def test_the_command_line_grants_without_a_person_as_actor(db):
+    person = UserFactory(username="operated")
+
+    services.approver_grant(user=person, actor=None)
+
+    assert user_is_approver(fresh(person))
+    assert AuditEvent.objects.get(action="approver.granted").actor is None

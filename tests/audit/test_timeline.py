@@ -5,6 +5,7 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import services as audit
 from audit.models import AuditEvent
 from tests.factories import application_fields
 from tests.workflows.onboarding.helpers import decide
@@ -60,6 +61,22 @@ def test_another_applications_events_stay_off_the_timeline(
     items = timeline_items(html.decode())
 
     assert AuditEvent.objects.filter(action="application.created").count() == 2
+    assert [item.split(" · ")[1] for item in items] == [
+        "Application created \N{EN DASH} → Draft",
+        "Application submitted Draft → Submitted",
+        "Task created",
+    ]
+
+
+def test_refused_attempts_stay_off_the_timeline(client, submitted_application, outsider):
+    audit.record_denial(reason="not_visible", actor=outsider, target=submitted_application)
+    client.force_login(submitted_application.applicant)
+
+    html = client.get(reverse("onboarding:detail", args=[submitted_application.pk])).content
+    items = timeline_items(html.decode())
+
+    assert AuditEvent.objects.filter(action="permission.denied").count() == 1
+    assert str(outsider) not in " ".join(items)
     assert [item.split(" · ")[1] for item in items] == [
         "Application created \N{EN DASH} → Draft",
         "Application submitted Draft → Submitted",

@@ -92,7 +92,11 @@ def test_someone_the_policy_refuses_gets_404_and_the_refusal_is_audited(
     event = AuditEvent.objects.get(action="permission.denied")
     assert event.actor == outsider
     assert event.target_id == str(letter.pk)
-    assert event.payload == {"path": file_url(letter), "document_id": letter.pk}
+    assert event.payload == {
+        "path": file_url(letter),
+        "reason": "not_visible",
+        "document_id": letter.pk,
+    }
 
 
 def test_a_member_of_another_organization_gets_404(client, letter, reader_policy):

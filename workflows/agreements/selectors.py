@@ -1,10 +1,9 @@
 import datetime
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from accounts.models import User
-from accounts.selectors import communities_managed_by, organizations_of
+from accounts.selectors import communities_managed_by, get_visible_or_404, organizations_of
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list_for_targets
 
@@ -53,18 +52,16 @@ def agreement_list_for_user(
 
 def agreement_get_for_user(*, agreement_id: int, user: User) -> AidAgreement:
     """One agreement the user may see; 404 for missing and for "not yours" alike."""
-    agreement = agreement_list_for_user(user=user).filter(pk=agreement_id).first()
-    if agreement is None:
-        raise Http404
-    return agreement
+    return get_visible_or_404(agreement_list_for_user(user=user), agreement_id, user=user)
 
 
-def attachment_get(*, agreement: AidAgreement, attachment_id: int) -> AgreementAttachment:
+def attachment_get(
+    *, agreement: AidAgreement, attachment_id: int, user: User
+) -> AgreementAttachment:
     """An attachment of an agreement already fetched for the user; 404 otherwise."""
-    attachment = AgreementAttachment.objects.filter(agreement=agreement, pk=attachment_id).first()
-    if attachment is None:
-        raise Http404
-    return attachment
+    return get_visible_or_404(
+        AgreementAttachment.objects.filter(agreement=agreement), attachment_id, user=user
+    )
 
 
 def termination_open_request(*, agreement: AidAgreement) -> TerminationRequest | None:

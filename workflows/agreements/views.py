@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+import audit.services as audit
 from accounts.selectors import communities_managed_by
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
@@ -42,6 +43,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 def agreement_create(request: HttpRequest) -> HttpResponse:
     communities = communities_managed_by(user=request.user)
     if not communities.exists():
+        audit.record_denial(reason="not_allowed")
         raise Http404
     form = AgreementForm(request.POST or None, request.FILES or None, communities=communities)
     if request.method == "POST" and form.is_valid():
@@ -63,6 +65,8 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
     if not (permissions.can_edit(agreement, request.user) and agreement.is_editable):
+        if not permissions.can_edit(agreement, request.user):  # no right, not a stale page
+            audit.record_denial(reason="not_allowed", target=agreement)
         messages.warning(request, _("Only a draft can be edited, by its community's managers."))
         return redirect(agreement)
     form = AgreementForm(
@@ -81,6 +85,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.service_fields(),
             ),
             success=_("Your changes were saved."),
+            target=agreement,
             form=form,
         )
         if ok:
@@ -135,6 +140,7 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
             expected_status=_expected_status(request),
         ),
         success=_("The agreement was sent to the organization for signature."),
+        target=agreement,
     )
     return redirect(agreement)
 
@@ -150,6 +156,7 @@ def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             expected_status=_expected_status(request),
         ),
         success=_("The agreement was withdrawn."),
+        target=agreement,
     )
     return redirect(agreement)
 
@@ -168,6 +175,7 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             ),
             success=_("Your termination request was sent to the approvers."),
+            target=agreement,
         )
     else:
         for errors in form.errors.values():
@@ -178,7 +186,9 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    attachment = selectors.attachment_get(agreement=agreement, attachment_id=attachment_pk)
+    attachment = selectors.attachment_get(
+        agreement=agreement, attachment_id=attachment_pk, user=request.user
+    )
     response = FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,

@@ -9,11 +9,11 @@ from operator import or_
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
+from accounts.selectors import get_visible_or_404
 
 from .registry import flow_for, registered_flows
 
@@ -63,6 +63,11 @@ def task_subject(task: Task) -> Any:
     return task.flow_task.flow_class.instance.subject_of(task.process)
 
 
+def task_audit_target(task: Task) -> Any:
+    """The object whose timeline shows this task's events."""
+    return task.flow_task.flow_class.instance.audit_target(task.process)
+
+
 def task_get_for_user(*, task_id: int, user: User) -> Task:
     """A task the user holds or held, or one of the kind they may claim (whoever holds it
     now, so that losing a race to claim it says so); 404 for missing and "not yours" alike."""
@@ -71,10 +76,7 @@ def task_get_for_user(*, task_id: int, user: User) -> Task:
     visible = Q(owner=user)
     if claimable:
         visible |= reduce(or_, claimable)
-    task = _base(flows).filter(visible, pk=task_id).first()
-    if task is None:
-        raise Http404
-    return task
+    return get_visible_or_404(_base(flows).filter(visible), task_id, user=user)
 
 
 def task_open_for(subject: Any) -> Task | None:

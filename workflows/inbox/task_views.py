@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from viewflow.workflow.status import STATUS
 
+import audit.services as audit
 from audit.selectors import audit_event_list_for_target
 
 from .selectors import task_get_for_user
@@ -43,7 +44,16 @@ class TaskPageView(View):
         if request.method == "GET" and task.status not in {STATUS.ASSIGNED, STATUS.STARTED}:
             messages.info(request, _("This task is no longer waiting for you."))
             return redirect(self.subject)
+        if not node.can_execute(request.user, task):
+            # Theirs, but their rights changed since they claimed it: a denial, not a race.
+            audit.record_denial(reason="not_allowed", target=self.audit_target())
+            messages.error(request, _("You are not allowed to do this."))
+            return redirect("inbox:index")
         return super().dispatch(request, *args, **kwargs)
+
+    def audit_target(self) -> Any:
+        """Where the task's refusals are recorded: where its events are (see AccordFlow)."""
+        return self.node.flow_class.instance.audit_target(self.task.process)
 
     def timeline(self) -> Any:
         """The audit events the page shows: the subject's, unless it belongs to something
@@ -71,5 +81,7 @@ class TaskPageView(View):
             with task_complete(task_id=self.task.pk, user=request.user, flow_task=self.node):
                 work()
 
-        ok, _result = run_service(request, run, success=success, form=form)
+        ok, _result = run_service(
+            request, run, success=success, form=form, target=self.audit_target()
+        )
         return ok

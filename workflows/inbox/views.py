@@ -47,6 +47,7 @@ def claim(request: HttpRequest, task_pk: int) -> HttpResponse:
         request,
         lambda: services.task_claim(task_id=task.pk, user=request.user),
         success=_("The task is yours now."),
+        target=selectors.task_audit_target(task),
     )
     if ok:
         return redirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))

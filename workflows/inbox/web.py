@@ -28,11 +28,13 @@ def run_service(
     *,
     success: Any = None,
     form: Any = None,
+    target: Any = None,
 ) -> tuple[bool, Any]:
     """Call a service; on a refusal, show why and return (False, None). Nothing is lost: the
     service's transaction was rolled back and the caller re-displays what the user entered.
 
-    Validation errors go onto `form` when one is given so that they stand by their field.
+    Validation errors go onto `form` when one is given so that they stand by their field. A
+    permission refusal is audited, against `target` (the object acted on) when one is given.
     """
     try:
         result = call()
@@ -45,7 +47,7 @@ def run_service(
                 messages.error(request, message)
         return False, None
     except PermissionDenied:
-        audit.record(action="permission.denied", payload={"path": request.path}, request=request)
+        audit.record_denial(reason="not_allowed", target=target, request=request)
         messages.error(request, _("You are not allowed to do this."))
         return False, None
     except TaskUnavailable as error:

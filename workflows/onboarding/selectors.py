@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
+from accounts.selectors import get_visible_or_404
 
 from . import permissions
 from .models import OrganizationApplication
@@ -21,14 +22,9 @@ def application_list_for_user(*, user: User, status: str = "") -> QuerySet[Organ
 
 def application_get_for_user(*, application_id: int, user: User) -> OrganizationApplication:
     """One application the user may see; 404 for missing and for "not yours" alike."""
-    application = (
-        application_list_for_user(user=user).filter(pk=application_id).first()
-        if user.is_authenticated
-        else None
-    )
-    if application is None:
+    if not user.is_authenticated:
         raise Http404
-    return application
+    return get_visible_or_404(application_list_for_user(user=user), application_id, user=user)
 
 
 def application_ids_reviewing_credit_code(

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+import audit.services as audit
 from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
 from audit.selectors import audit_event_list_for_target
@@ -45,6 +46,7 @@ def _submit_if_asked(request: HttpRequest, application: OrganizationApplication)
             request,
             lambda: services.application_submit(application_id=application.pk, actor=request.user),
             success=_("Your application was submitted for review."),
+            target=application,
         )
 
 
@@ -96,6 +98,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
     if not (permissions.can_edit(application, request.user) and application.status == Status.DRAFT):
+        if application.applicant_id != request.user.pk:  # no right at all, not a stale state
+            audit.record_denial(reason="not_allowed", target=application)
         messages.warning(request, _("Only a draft can be edited here."))
         return redirect(application)
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=application)
@@ -109,6 +113,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.service_fields(),
             ),
             success=_("Your changes were saved."),
+            target=application,
             form=form,
         )
         if ok:
@@ -130,6 +135,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
             expected_status=request.POST.get("expected_status") or None,
         ),
         success=_("Your application was submitted for review."),
+        target=application,
     )
     return redirect(application)
 
@@ -150,6 +156,7 @@ def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_status=expected,
             ),
             success=_("The organization is active again."),
+            target=application.organization,
         )
         return redirect(application)
     form = SuspendForm(request.POST)
@@ -163,6 +170,7 @@ def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_status=expected,
             ),
             success=_("The organization was suspended."),
+            target=application.organization,
         )
     else:
         messages.error(request, _("Give a reason for the suspension."))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from signing.models import SignatureRecord
+from tests.audit.helpers import denials
 from tests.factories import UserFactory
 from workflows.agreements import services
 from workflows.agreements.models import AidAgreement, TerminationRequest
@@ -264,3 +265,53 @@ def test_signing_through_the_page_hashes_the_password_once(
     sent.refresh_from_db()
     assert sent.status == Status.PENDING_COMMUNITY_SIGNATURE
     assert checks == [signer.pk]
+
+
+def test_an_organization_member_opening_the_edit_page_is_refused_and_audited(client, sent, signer):
+    client.force_login(signer)
+    url = reverse("agreements:edit", args=[sent.pk])
+
+    response = client.get(url, follow=True)
+
+    assert "Only a draft can be edited, by its community&#x27;s managers." in (
+        response.content.decode()
+    )
+    event = AuditEvent.objects.get(action="permission.denied")
+    assert (event.actor, event.target_id) == (signer, str(sent.pk))
+    assert event.payload == {"path": url, "reason": "not_allowed"}
+
+
+def test_a_manager_opening_the_edit_page_of_a_sent_agreement_is_stale_not_a_denial(
+    client, sent, manager
+):
+    client.force_login(manager)
+
+    response = client.get(reverse("agreements:edit", args=[sent.pk]), follow=True)
+
+    assert "Only a draft can be edited" in response.content.decode()
+    assert not denials().exists()
+
+
+def test_the_create_page_without_a_community_answers_404_and_is_audited(client, signer):
+    client.force_login(signer)
+
+    response = client.get(reverse("agreements:create"))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.get(action="permission.denied")
+    assert event.actor == signer
+    assert event.payload == {"path": reverse("agreements:create"), "reason": "not_allowed"}
+
+
+def test_a_refused_transition_is_audited_against_the_agreement(client, sent, signer):
+    client.force_login(signer)
+    url = reverse("agreements:withdraw", args=[sent.pk])
+
+    response = client.post(url, follow=True)
+
+    assert "You are not allowed to do this." in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+    event = AuditEvent.objects.get(action="permission.denied")
+    assert (event.actor, event.target_id) == (signer, str(sent.pk))
+    assert event.payload == {"path": url, "reason": "not_allowed"}
