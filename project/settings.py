@@ -166,6 +166,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Signing passwords: this many wrong ones in a row lock signing for the person for this long
+# (each also counts as a failed login for axes above).
+ACCORD_SIGNING_FAILURE_LIMIT = env.int("ACCORD_SIGNING_FAILURE_LIMIT", default=5)
+ACCORD_SIGNING_LOCK_MINUTES = env.int("ACCORD_SIGNING_LOCK_MINUTES", default=15)
 
 # django-guardian: no anonymous user row; anonymous visitors have no object rights.
 ANONYMOUS_USER_NAME = None

@@ -265,3 +265,39 @@ def test_signing_through_the_page_hashes_the_password_once(
     sent.refresh_from_db()
     assert sent.status == Status.PENDING_COMMUNITY_SIGNATURE
     assert checks == [signer.pk]
+
+
+def test_the_sign_page_locks_signing_after_five_wrong_passwords(client, sent, signer, password):
+    from signing.models import SignerPasswordLock
+
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    for _attempt in range(4):
+        client.post(task_url, {"sign": "1", "password": "wrong"})
+
+    fifth = client.post(task_url, {"sign": "1", "password": "wrong"})
+    right_but_locked = client.post(task_url, {"sign": "1", "password": password})
+
+    until = timezone.localtime(SignerPasswordLock.objects.get(user=signer).locked_until)
+    message = f"you cannot sign until {until:%Y-%m-%d %H:%M}"
+    assert fifth.status_code == 200
+    assert message in fifth.content.decode()
+    assert right_but_locked.status_code == 200
+    assert message in right_but_locked.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+    assert AuditEvent.objects.filter(action="signature.refused").count() == 6
+    assert AuditEvent.objects.filter(action="signature.locked").count() == 1
+
+
+def test_wrong_signing_passwords_lock_the_login_too(client, sent, signer, password):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    for _attempt in range(5):
+        client.post(task_url, {"sign": "1", "password": "wrong"})
+    client.logout()
+
+    response = client.post(reverse("accounts:login"), {"username": "signer", "password": password})
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
