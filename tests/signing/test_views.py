@@ -68,6 +68,14 @@ def test_verify_page_of_an_unknown_code_is_404(client, pki):
     assert client.get("/verify/NOSUCHCODE22/").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/verify/abc%00def/", "/verify/%EE%80%80%07/", "/verify/x/"])
+def test_verify_page_of_what_cannot_be_a_code_is_a_plain_404(client, pki, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert "There is nothing here that you can see." in response.content.decode()
+
+
 def test_upload_of_a_known_signed_version_names_it(client, signed_document):
     response = client.post("/verify/", {"file": upload(stored_bytes(signed_document))})
 
