@@ -1,12 +1,15 @@
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PlainTextFormMixin
 from accounts.models import Organization
+from accounts.validators import LONG_TEXT_MAX_LENGTH, REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
 from documents.uploads import validate_upload
 
-from .models import AidAgreement
+from .models import AMOUNT_VALIDATORS, AidAgreement
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,7 +27,7 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(PlainTextFormMixin, forms.ModelForm):
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
@@ -57,6 +60,10 @@ class AgreementForm(forms.ModelForm):
         self.fields["organization"].queryset = Organization.objects.filter(
             status=Organization.Status.ACTIVE
         )
+        # Model validation is skipped (see _post_clean): the model's bounds are checked here.
+        self.fields["amount"].validators.extend(AMOUNT_VALIDATORS)
+        for name in ("scope", "terms"):
+            self.fields[name].validators.append(MaxLengthValidator(LONG_TEXT_MAX_LENGTH))
         if self.instance.pk:
             # The parties are fixed once drafted.
             del self.fields["community"]
@@ -82,18 +89,22 @@ class SignForm(forms.Form):
     )
 
 
-class DeclineForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+class DeclineForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
 
 
-class TerminationRequestForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+class TerminationRequestForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
     effective_date = forms.DateField(
         label=_("Proposed effective date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
-class TerminationDecisionForm(forms.Form):
+class TerminationDecisionForm(PlainTextFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
@@ -102,6 +113,7 @@ class TerminationDecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX_LENGTH,
         required=False,
         help_text=_("Required when you reject; both parties see it."),
     )
@@ -113,7 +125,7 @@ class TerminationDecisionForm(forms.Form):
         return data
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(PlainTextFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -125,4 +137,4 @@ class StatusFilterForm(forms.Form):
             ("ended", _("Ended")),
         ],
     )
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)

@@ -3,11 +3,15 @@
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+import audit.services as audit
+from accounts import roles
+from accounts import services as accounts_services
 from accounts.models import Organization
 from documents import services as documents_services
 from documents.models import Document
-from documents.rendering import render_stamp
+from documents.rendering import RenderError, render_stamp
 from documents.selectors import document_list_for_owner
 from signing import services as signing_services
 from signing.services import SignatureField
@@ -76,3 +80,35 @@ def approval_letter_issue(*, application_id: int) -> Document | None:
             )
     except IntegrityError:
         return None
+    except RenderError as error:
+        _render_failed(application, error)
+        return None
+
+
+@transaction.atomic
+def _render_failed(application: OrganizationApplication, error: RenderError) -> None:
+    """A letter that cannot be rendered (a character no font draws, say) is recorded on the
+    organization and announced to the approvers and the applicant: the organization stays
+    approved, and its missing letter is seen rather than silently absent."""
+    organization = application.organization
+    audit.record(
+        action="document.render_failed",
+        target=organization,
+        payload={
+            "kind": Document.Kind.APPROVAL_LETTER,
+            "application": application.pk,
+            "error": str(error)[:500],
+        },
+    )
+    recipients = {application.applicant, *roles.approvers_group().user_set.all()}
+    for recipient in sorted(recipients, key=lambda user: user.pk):
+        accounts_services.notify(
+            recipient=recipient,
+            subject=gettext_lazy("Approval letter not issued: %(name)s"),
+            body=gettext_lazy(
+                "%(name)s is approved, but its approval letter could not be produced: "
+                "%(error)s. The approvers have been told."
+            ),
+            params={"name": organization.name, "error": str(error)[:300]},
+            url=application.get_absolute_url(),
+        )

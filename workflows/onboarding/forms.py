@@ -1,13 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_credit_code
+from accounts.forms import PlainTextFormMixin
+from accounts.validators import REASON_MAX_LENGTH, validate_credit_code
 from documents.uploads import validate_upload
 
 from .models import OrganizationApplication
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(PlainTextFormMixin, forms.ModelForm):
     certificate = forms.FileField(
         label=_("Registration certificate"),
         required=False,
@@ -42,7 +43,7 @@ class ApplicationForm(forms.ModelForm):
         return upload
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PlainTextFormMixin, forms.Form):
     class Decision:
         APPROVE = "approve"
         REQUEST_CHANGES = "request_changes"
@@ -60,6 +61,7 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=REASON_MAX_LENGTH,
         required=False,
         help_text=_("Required when you reject or request changes; the applicant sees it."),
     )
@@ -74,5 +76,7 @@ class DecisionForm(forms.Form):
         return data
 
 
-class SuspendForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+class SuspendForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )

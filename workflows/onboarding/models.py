@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from viewflow.workflow.models import Process
 
 from accounts.models import Organization
+from accounts.validators import REASON_VALIDATORS, validate_phone, validate_plain_text
 
 
 def certificate_upload_to(instance: "OrganizationApplication", filename: str) -> str:
@@ -35,14 +36,20 @@ class OrganizationApplication(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="organization_applications",
     )
-    name = models.CharField(_("organization name"), max_length=200)
+    name = models.CharField(
+        _("organization name"), max_length=200, validators=[validate_plain_text]
+    )
     kind = models.CharField(_("type"), max_length=40, choices=Organization.Kind.choices)
     credit_code = models.CharField(_("unified social credit code"), max_length=18)
-    contact_name = models.CharField(_("contact person"), max_length=100)
-    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_name = models.CharField(
+        _("contact person"), max_length=100, validators=[validate_plain_text]
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=32, validators=[validate_phone])
     contact_email = models.EmailField(_("contact email"))
-    address = models.CharField(_("address"), max_length=300)
-    service_area = models.CharField(_("service area"), max_length=300)
+    address = models.CharField(_("address"), max_length=300, validators=[validate_plain_text])
+    service_area = models.CharField(
+        _("service area"), max_length=300, validators=[validate_plain_text]
+    )
     certificate = models.FileField(
         _("registration certificate"), upload_to=certificate_upload_to, blank=True
     )
@@ -50,7 +57,9 @@ class OrganizationApplication(ConcurrentTransitionMixin, models.Model):
     status = FSMField(
         _("status"), default=Status.DRAFT, choices=Status.choices, protected=True, max_length=30
     )
-    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    review_comment = models.TextField(
+        _("reviewer's comment"), blank=True, validators=REASON_VALIDATORS
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),

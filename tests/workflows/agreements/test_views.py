@@ -301,3 +301,53 @@ def test_wrong_signing_passwords_lock_the_login_too(client, sent, signer, passwo
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def agreement_data(community, organization, **overrides):
+    today = timezone.localdate()
+    data = {
+        "community": community.pk,
+        "organization": organization.pk,
+        "title": "助学帮扶协议",
+        "scope": "课后辅导",
+        "terms": "第一条 双方友好合作。",
+        "effective_date": today.isoformat(),
+        "end_date": (today + datetime.timedelta(days=180)).isoformat(),
+        "amount": "5000.00",
+        "language": "zh-hans",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "助学\ue000协议", "cannot be shown or printed"),
+        ("terms", "第一条\x07", "cannot be shown or printed"),
+        ("amount", "-1", "greater than or equal to 0"),
+        ("amount", "100000000.01", "less than or equal to 100000000"),
+        ("scope", "x" * 20_001, "at most 20000 characters"),
+    ],
+)
+def test_a_draft_with_bad_input_is_refused_with_a_message(
+    client, manager, community, organization, field, value, message
+):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("agreements:create"), agreement_data(community, organization, **{field: value})
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AidAgreement.objects.exists()
+
+
+def test_a_60000_character_search_is_refused_with_a_message(client, sent, manager):
+    client.force_login(manager)
+
+    response = client.get(reverse("agreements:list"), {"q": "%" * 60_000})
+
+    assert response.status_code == 200
+    assert "at most 100 characters" in response.content.decode()

@@ -202,3 +202,27 @@ def test_an_approver_who_applied_does_not_see_their_own_review_task(client, db, 
     assert application.name not in page
     task = open_task(application)
     assert client.post(reverse("inbox:claim", args=[task.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "阳光\ue000援助"), ("address", "1 Road\x07"), ("contact_name", "Wang\uffff")],
+)
+def test_characters_no_pdf_can_print_are_refused_with_a_message(client, applicant, field, value):
+    client.force_login(applicant)
+
+    response = client.post(reverse("onboarding:create"), form_data(14, **{field: value}))
+
+    assert response.status_code == 200
+    assert "Remove the characters that cannot be shown or printed" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_a_phone_number_that_is_not_one_is_refused(client, applicant):
+    client.force_login(applicant)
+
+    response = client.post(reverse("onboarding:create"), form_data(15, contact_phone="abc"))
+
+    assert response.status_code == 200
+    assert "Enter a phone number" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
