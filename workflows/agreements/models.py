@@ -1,8 +1,6 @@
 """The aid agreement between a community and an aid organization (DESIGN.md process 4)."""
 
-import uuid
 from decimal import Decimal
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,6 +14,7 @@ from viewflow.workflow.models import Process
 
 from accounts.models import Community, Organization
 from accounts.validators import LONG_TEXT_VALIDATORS, REASON_VALIDATORS, validate_plain_text
+from documents.uploads import stored_file_name
 
 # An aid agreement's amount: not negative, whole fen, and below an amount no community
 # agreement reaches (a typo guard, not a business rule).
@@ -215,8 +214,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
 
 
 def attachment_upload_to(instance: "AgreementAttachment", filename: str) -> str:
-    suffix = PurePath(filename).suffix.lower()[:5]
-    return f"agreements/attachments/{uuid.uuid4().hex}{suffix}"
+    return f"agreements/attachments/{stored_file_name(instance.content_type)}"
 
 
 class AgreementAttachment(models.Model):

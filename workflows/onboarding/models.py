@@ -1,8 +1,5 @@
 """The organization application and its state machine (DESIGN.md process 1)."""
 
-import uuid
-from pathlib import PurePath
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -13,12 +10,12 @@ from viewflow.workflow.models import Process
 
 from accounts.models import Organization
 from accounts.validators import REASON_VALIDATORS, validate_phone, validate_plain_text
+from documents.uploads import stored_file_name
 
 
 def certificate_upload_to(instance: "OrganizationApplication", filename: str) -> str:
-    # A random name: the uploader's filename is never used as a path.
-    suffix = PurePath(filename).suffix.lower()[:5]
-    return f"onboarding/certificates/{uuid.uuid4().hex}{suffix}"
+    # A random name with the detected type's extension: the uploader's filename is never used.
+    return f"onboarding/certificates/{stored_file_name(instance.certificate_content_type)}"
 
 
 class OrganizationApplication(ConcurrentTransitionMixin, models.Model):

@@ -351,3 +351,21 @@ def test_a_60000_character_search_is_refused_with_a_message(client, sent, manage
 
     assert response.status_code == 200
     assert "at most 100 characters" in response.content.decode()
+
+
+def test_an_attachment_named_html_is_stored_as_pdf(client, manager, community, organization):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import PDF_BYTES
+    from workflows.agreements.models import AgreementAttachment
+
+    client.force_login(manager)
+    page = SimpleUploadedFile("page.html", PDF_BYTES, "text/html")
+
+    client.post(
+        reverse("agreements:create"), agreement_data(community, organization, attachments=[page])
+    )
+
+    attachment = AgreementAttachment.objects.get()
+    assert attachment.file.name.endswith(".pdf")
+    assert attachment.name == "page.html"

@@ -226,3 +226,16 @@ def test_a_phone_number_that_is_not_one_is_refused(client, applicant):
     assert response.status_code == 200
     assert "Enter a phone number" in response.content.decode()
     assert not OrganizationApplication.objects.exists()
+
+
+def test_a_pdf_named_html_is_stored_as_pdf(client, applicant):
+    client.force_login(applicant)
+
+    client.post(
+        reverse("onboarding:create"),
+        form_data(16, certificate=SimpleUploadedFile("scan.html", PDF_BYTES, "text/html")),
+    )
+
+    stored = OrganizationApplication.objects.get().certificate.name
+    assert stored.startswith("onboarding/certificates/")
+    assert stored.endswith(".pdf")
