@@ -26,25 +26,28 @@ def claim(client, task):
     return response["Location"]
 
 
+def agreement_data(community, organization, **overrides):
+    today = timezone.localdate()
+    data = {
+        "community": community.pk,
+        "organization": organization.pk,
+        "title": "助学帮扶协议",
+        "scope": "课后辅导",
+        "terms": "第一条 双方友好合作。",
+        "effective_date": today.isoformat(),
+        "end_date": (today + datetime.timedelta(days=180)).isoformat(),
+        "amount": "5000.00",
+        "language": "zh-hans",
+    }
+    data.update(overrides)
+    return data
+
+
 def test_the_signing_flow_through_the_pages(
     client, manager, signer, community, organization, password
 ):
-    today = timezone.localdate()
     client.force_login(manager)
-    response = client.post(
-        reverse("agreements:create"),
-        {
-            "community": community.pk,
-            "organization": organization.pk,
-            "title": "助学帮扶协议",
-            "scope": "课后辅导",
-            "terms": "第一条 双方友好合作。",
-            "effective_date": today.isoformat(),
-            "end_date": (today + datetime.timedelta(days=180)).isoformat(),
-            "amount": "5000.00",
-            "language": "zh-hans",
-        },
-    )
+    response = client.post(reverse("agreements:create"), agreement_data(community, organization))
     agreement = AidAgreement.objects.get()
     assert response["Location"] == agreement.get_absolute_url()
     response = client.post(reverse("agreements:send", args=[agreement.pk]), follow=True)
@@ -301,23 +304,6 @@ def test_wrong_signing_passwords_lock_the_login_too(client, sent, signer, passwo
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
-
-
-def agreement_data(community, organization, **overrides):
-    today = timezone.localdate()
-    data = {
-        "community": community.pk,
-        "organization": organization.pk,
-        "title": "助学帮扶协议",
-        "scope": "课后辅导",
-        "terms": "第一条 双方友好合作。",
-        "effective_date": today.isoformat(),
-        "end_date": (today + datetime.timedelta(days=180)).isoformat(),
-        "amount": "5000.00",
-        "language": "zh-hans",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.parametrize(
