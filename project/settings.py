@@ -274,6 +274,8 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+# The public /verify/ upload form: this many checks per minute from one client address.
+ACCORD_VERIFY_UPLOADS_PER_MINUTE = env.int("ACCORD_VERIFY_UPLOADS_PER_MINUTE", default=10)
 
 LOGGING = {
     "version": 1,

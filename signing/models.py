@@ -154,3 +154,19 @@ class SignerPasswordLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.failures}"
+
+
+class VerifyUploadWindow(models.Model):
+    """How many PDFs one client address has had checked on the public /verify/ page in the
+    current minute. In the database, so that every worker process counts the same uploads."""
+
+    ip_address = models.CharField(_("client address"), max_length=45, unique=True)
+    started_at = models.DateTimeField(_("window started at"), db_index=True)
+    count = models.PositiveIntegerField(_("uploads"), default=0)
+
+    class Meta:
+        verbose_name = _("verification upload window")
+        verbose_name_plural = _("verification upload windows")
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} · {self.count}"
