@@ -14,13 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from . import permissions
+from .validators import validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
 
 
 class User(AbstractUser):
-    display_name = models.CharField(_("display name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=150, blank=True, validators=[validate_plain_text]
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[validate_phone])
     preferred_language = models.CharField(
         _("preferred language"),
         max_length=10,
@@ -54,14 +57,18 @@ class Organization(ConcurrentTransitionMixin, models.Model):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_plain_text])
     kind = models.CharField(_("type"), max_length=40, choices=Kind.choices)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
-    contact_name = models.CharField(_("contact person"), max_length=100)
-    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_name = models.CharField(
+        _("contact person"), max_length=100, validators=[validate_plain_text]
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=32, validators=[validate_phone])
     contact_email = models.EmailField(_("contact email"))
-    address = models.CharField(_("address"), max_length=300)
-    service_area = models.CharField(_("service area"), max_length=300)
+    address = models.CharField(_("address"), max_length=300, validators=[validate_plain_text])
+    service_area = models.CharField(
+        _("service area"), max_length=300, validators=[validate_plain_text]
+    )
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, protected=True
     )
@@ -152,9 +159,13 @@ class OrganizationRoleGroup(models.Model):
 
 
 class Community(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    district = models.CharField(_("district"), max_length=200)
-    address = models.CharField(_("address"), max_length=300, blank=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, validators=[validate_plain_text]
+    )
+    district = models.CharField(_("district"), max_length=200, validators=[validate_plain_text])
+    address = models.CharField(
+        _("address"), max_length=300, blank=True, validators=[validate_plain_text]
+    )
     managers_group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="+", null=True, editable=False
     )

@@ -12,10 +12,11 @@ from .kinds import kind_label
 
 # Unambiguous characters only: codes are read aloud and typed from paper.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
 
 
 def new_verification_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def verification_path(code: str) -> str:

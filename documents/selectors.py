@@ -3,9 +3,10 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Document
+from .models import CODE_ALPHABET, CODE_LENGTH, Document
 
 
 def _owned_by(owner: models.Model) -> QuerySet[Document]:
@@ -24,7 +25,13 @@ def document_latest(owner: models.Model, kind: str) -> Document | None:
 
 
 def document_get_by_code(code: str) -> Document:
-    """The version printed with `code`; 404 when there is none."""
+    """The version printed with `code`; 404 when there is none.
+
+    Anything that cannot be a code is answered without a query: PostgreSQL refuses a text
+    parameter with a NUL byte, and a long string is not worth a lookup.
+    """
+    if len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET):
+        raise Http404
     return get_object_or_404(Document.objects.select_related("owner_type"), verification_code=code)
 
 

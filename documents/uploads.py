@@ -1,15 +1,25 @@
 """Checks for every uploaded file: the type is decided by the content, never by the name."""
 
+import uuid
 from collections.abc import Iterable
 
 import filetype
+import pypdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 DOCUMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+_IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+def stored_file_name(content_type: str) -> str:
+    """A random name with the extension of the detected type: the uploader's filename is
+    never used, so a PDF named `.html` is stored as `.pdf`."""
+    return f"{uuid.uuid4().hex}.{DOCUMENT_TYPES.get(content_type, 'bin')}"
 
 
 def sniff_content_type(upload: UploadedFile) -> str | None:
@@ -25,10 +35,13 @@ def validate_upload(
     *,
     allowed: Iterable[str] = tuple(DOCUMENT_TYPES),
     max_bytes: int | None = None,
+    parse: bool = True,
 ) -> str:
     """Refuse files that are too large or whose content is not an allowed type.
 
-    Returns the detected content type.
+    The type comes from the first bytes; with `parse`, the file must also read as that type
+    (a PDF's objects and pages, an image's headers), so that a file which only starts like
+    a PDF is refused. Returns the detected content type.
     """
     limit = max_bytes if max_bytes is not None else settings.ACCORD_MAX_UPLOAD_BYTES
     if upload.size is None or upload.size > limit:
@@ -48,4 +61,31 @@ def validate_upload(
             code="content_type",
             params={"types": names},
         )
+    if parse and not _parses_as(upload, content_type):
+        raise ValidationError(
+            _("This file cannot be read as a %(type)s: it is damaged or not what it seems."),
+            code="unreadable",
+            params={"type": DOCUMENT_TYPES[content_type].upper()},
+        )
     return content_type
+
+
+def _parses_as(upload: UploadedFile, content_type: str) -> bool:
+    upload.seek(0)
+    try:
+        if content_type == "application/pdf":
+            return _pdf_parses(upload)
+        with Image.open(upload) as image:
+            image.verify()
+            return image.format == _IMAGE_FORMATS[content_type]
+    except Exception:  # the parsers raise many kinds; any of them means "not readable"
+        return False
+    finally:
+        upload.seek(0)
+
+
+def _pdf_parses(upload: UploadedFile) -> bool:
+    """The cross-reference table, the catalog and every page object can be read (pypdf, a
+    structural parse without rendering: signing, the only pyHanko user, is not imported)."""
+    reader = pypdf.PdfReader(upload, strict=False)
+    return len(reader.pages) > 0 and all(page.mediabox is not None for page in reader.pages)

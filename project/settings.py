@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "axes",
+    "csp",
     "viewflow",
     "viewflow.workflow",
     "accounts",
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "audit.middleware.AuditRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -167,6 +170,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Signing passwords: this many wrong ones in a row lock signing for the person for this long
+# (each also counts as a failed login for axes above).
+ACCORD_SIGNING_FAILURE_LIMIT = env.int("ACCORD_SIGNING_FAILURE_LIMIT", default=5)
+ACCORD_SIGNING_LOCK_MINUTES = env.int("ACCORD_SIGNING_LOCK_MINUTES", default=15)
 
 # django-guardian: no anonymous user row; anonymous visitors have no object rights.
 ANONYMOUS_USER_NAME = None
@@ -252,6 +259,20 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from the site
+# itself only, no inline script or handler; images may also be data: URLs (QR codes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# The public /verify/ upload form: this many checks per minute from one client address.
+ACCORD_VERIFY_UPLOADS_PER_MINUTE = env.int("ACCORD_VERIFY_UPLOADS_PER_MINUTE", default=10)
 
 LOGGING = {
     "version": 1,

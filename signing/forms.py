@@ -14,8 +14,12 @@ class VerifyUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        # Not parsed here: the validation reads it, and its report says when it cannot.
         validate_upload(
-            upload, allowed=["application/pdf"], max_bytes=settings.ACCORD_MAX_UPLOAD_BYTES
+            upload,
+            allowed=["application/pdf"],
+            max_bytes=settings.ACCORD_MAX_UPLOAD_BYTES,
+            parse=False,
         )
         upload.seek(0)
         data = upload.read()

@@ -130,3 +130,43 @@ class SignatureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identity.common_name} · {self.field_name} · {self.document}"
+
+
+class SignerPasswordLock(models.Model):
+    """Consecutive wrong signing passwords of one person, and until when they may not sign.
+
+    A row in the database, not a per-process cache, so that every worker process sees the
+    same count and the same lock.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    failures = models.PositiveIntegerField(_("consecutive wrong passwords"), default=0)
+    locked_until = models.DateTimeField(_("cannot sign until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing password lock")
+        verbose_name_plural = _("signing password locks")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.failures}"
+
+
+class VerifyUploadWindow(models.Model):
+    """How many PDFs one client address has had checked on the public /verify/ page in the
+    current minute. In the database, so that every worker process counts the same uploads."""
+
+    ip_address = models.CharField(_("client address"), max_length=45, unique=True)
+    started_at = models.DateTimeField(_("window started at"), db_index=True)
+    count = models.PositiveIntegerField(_("uploads"), default=0)
+
+    class Meta:
+        verbose_name = _("verification upload window")
+        verbose_name_plural = _("verification upload windows")
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} · {self.count}"

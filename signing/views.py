@@ -4,13 +4,19 @@ Anyone may use them (a document's reader has no account), so they show only what
 document already shows plus the signatures' verdicts.
 """
 
+import datetime as dt
 import hashlib
+import math
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.context import client_ip
 from documents import selectors as documents_selectors
 
 from . import selectors, services
@@ -57,6 +63,9 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     """Check an uploaded PDF; it is read into memory, validated and forgotten."""
     context = {}
     if request.method == "POST":
+        retry_at = services.verify_upload_admit(ip_address=client_ip(request))
+        if retry_at is not None:
+            return _too_many_uploads(request, retry_at)
         form = VerifyUploadForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data["file"]
@@ -75,6 +84,24 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     else:
         form = VerifyUploadForm()
     return render(request, "signing/verify_upload.html", {"form": form, **context})
+
+
+def _too_many_uploads(request: HttpRequest, retry_at: dt.datetime) -> HttpResponse:
+    seconds = max(1, math.ceil((retry_at - timezone.now()).total_seconds()))
+    messages.error(
+        request,
+        ngettext(
+            "Too many files were checked from your address: try again in %(seconds)d second.",
+            "Too many files were checked from your address: try again in %(seconds)d seconds.",
+            seconds,
+        )
+        % {"seconds": seconds},
+    )
+    response = render(
+        request, "signing/verify_upload.html", {"form": VerifyUploadForm()}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @login_not_required

@@ -2,8 +2,10 @@
 are built by calling services (see `submitted_application` and friends in conftest)."""
 
 import functools
+import io
 
 import factory
+import pypdf
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -13,8 +15,17 @@ from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_characte
 
 PASSWORD = "correct-horse-battery-7"
 
-# The smallest well-formed PDF: enough for content sniffing.
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
+
+def _one_page_pdf() -> bytes:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+# A small well-formed PDF (one blank page): uploads must parse, not only start like a PDF.
+PDF_BYTES = _one_page_pdf()
 
 
 @functools.cache

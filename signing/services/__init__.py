@@ -26,6 +26,7 @@ from .signatures import (
     signer_password_check,
     validate_pdf,
 )
+from .throttle import verify_upload_admit
 
 __all__ = [
     "PasswordConfirmation",
@@ -46,4 +47,5 @@ __all__ = [
     "sign_pdf",
     "signer_password_check",
     "validate_pdf",
+    "verify_upload_admit",
 ]

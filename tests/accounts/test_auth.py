@@ -179,3 +179,13 @@ def test_anonymous_visitors_can_switch_the_language(client, db):
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+
+
+def test_sign_up_refuses_a_display_name_no_pdf_can_print(client, db):
+    response = client.post(
+        reverse("accounts:signup"), signup_data(display_name="New\ue000Comer"), REMOTE_ADDR=IP
+    )
+
+    assert response.status_code == 200
+    assert "Remove the characters that cannot be shown or printed" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()

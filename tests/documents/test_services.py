@@ -246,6 +246,24 @@ def test_get_by_code_finds_the_version_and_answers_404_for_an_unknown_code(organ
         selectors.document_get_by_code("ZZZZZZZZZZZZ")
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "abc\x00def",
+        "ABCDEFGHJK\x00M",
+        "ABCDEFGHJKL1",
+        "ABCDEFGHJKLMN",
+        "abcdefghjklm",
+        "Z" * 60_000,
+    ],
+)
+def test_get_by_code_answers_404_without_a_query_for_what_cannot_be_a_code(
+    code, db, django_assert_num_queries
+):
+    with django_assert_num_queries(0), pytest.raises(Http404):
+        selectors.document_get_by_code(code)
+
+
 def test_get_by_sha256_recognises_a_stored_file_in_any_case(organization):
     document = render_letter(organization)
 

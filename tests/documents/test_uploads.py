@@ -1,13 +1,15 @@
 """Uploads are judged by their content, never by their name, and by their size."""
 
+import io
 import struct
 import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-from documents.uploads import validate_upload
+from documents.uploads import stored_file_name, validate_upload
 from tests.factories import PDF_BYTES
 
 MB = 1024 * 1024
@@ -29,10 +31,15 @@ PNG_BYTES = (
     + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
     + _png_chunk(b"IEND", b"")
 )
-# The start of a JFIF file (SOI and the APP0 segment) is what content sniffing reads.
-JPEG_BYTES = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
-) + b"\xff\xd9"
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), "grey").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+JPEG_BYTES = _jpeg()
 GIF_BYTES = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # noqa: E501
 
 
@@ -100,3 +107,33 @@ def test_an_empty_file_is_refused():
 
     assert error.code == "empty"
     assert error.messages == ["The file is empty."]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "named"),
+    [
+        # A polyglot: PDF magic bytes, an HTML body.
+        ("page.html", b"%PDF-1.4\n<html><script>alert(1)</script></html>\n" * 20, "PDF"),
+        ("certificate.pdf", PDF_BYTES[: len(PDF_BYTES) // 2], "PDF"),
+        ("scan.png", PNG_BYTES[:40], "PNG"),
+        ("photo.jpg", JPEG_BYTES[:12] + b"<html></html>" * 20, "JPG"),
+    ],
+)
+def test_a_file_that_only_starts_like_an_accepted_type_is_refused(name, content, named):
+    error = refusal(upload(name, content))
+
+    assert error.code == "unreadable"
+    assert error.messages == [
+        f"This file cannot be read as a {named}: it is damaged or not what it seems."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "extension"),
+    [("application/pdf", ".pdf"), ("image/png", ".png"), ("image/jpeg", ".jpg"), ("", ".bin")],
+)
+def test_a_stored_name_takes_its_extension_from_the_detected_type(content_type, extension):
+    name = stored_file_name(content_type)
+
+    assert name.endswith(extension)
+    assert len(name) == 32 + len(extension)

@@ -168,3 +168,31 @@ def test_redis_broker_is_also_the_result_backend():
     )
 
     assert value == repr(("redis://127.0.0.1:6379/3", False))
+
+
+def test_pages_carry_a_strict_content_security_policy(client, db):
+    response = client.get("/verify/")
+
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["img-src"] == "'self' data:"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["form-action"] == "'self'"
+    assert "script-src" not in policy  # scripts fall back to default-src: 'self', never inline
+
+
+def test_no_served_template_has_an_inline_script_handler_or_style():
+    import re
+
+    templates = Path(settings.BASE_DIR) / "templates"
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|\son[a-z]+=|\sstyle=|<style", re.IGNORECASE)
+    # PDF templates are rendered by WeasyPrint, never served to a browser.
+    served = set(templates.rglob("*.html")) - set((templates / "pdf").rglob("*.html"))
+    offenders = sorted(
+        str(path.relative_to(templates)) for path in served if inline.search(path.read_text())
+    )
+
+    assert offenders == []

@@ -14,7 +14,7 @@ from pyhanko.pdf_utils.writer import PageObject
 from audit.models import AuditEvent
 from documents.models import Document
 from signing import keys, pdf, services, tsa
-from signing.models import SignatureRecord, SigningIdentity
+from signing.models import SignatureRecord, SignerPasswordLock, SigningIdentity
 from signing.services.pki import clear_key_cache
 from tests.factories import PASSWORD, CommunityFactory, UserFactory
 
@@ -466,3 +466,81 @@ def test_a_confirmation_for_someone_else_or_another_moment_is_refused(
     assert refused.value.reason == "wrong_password"
     assert Document.objects.count() == 1
     assert AuditEvent.objects.filter(action="signature.refused").count() == 1
+
+
+def _wrong_passwords(user, document, count, **kwargs):
+    for _attempt in range(count):
+        with pytest.raises(services.SignatureRefusedError):
+            services.signer_password_check(user=user, password="not-it", target=document, **kwargs)
+
+
+def test_five_wrong_passwords_lock_signing_until_a_stated_time(unsigned_document, settings):
+    from django.utils import timezone
+
+    signer = UserFactory(username="signer")
+    _wrong_passwords(signer, unsigned_document, 4)
+
+    with pytest.raises(services.SignatureRefusedError) as fifth:
+        services.signer_password_check(user=signer, password="not-it", target=unsigned_document)
+    with pytest.raises(services.SignatureRefusedError) as right_but_locked:
+        services.signer_password_check(user=signer, password=PASSWORD, target=unsigned_document)
+
+    lock = SignerPasswordLock.objects.get(user=signer)
+    until = f"{timezone.localtime(lock.locked_until):%Y-%m-%d %H:%M}"
+    assert until in fifth.value.message_dict["password"][0]
+    assert right_but_locked.value.reason == "locked"
+    assert until in right_but_locked.value.message_dict["password"][0]
+    minutes = (lock.locked_until - timezone.now()).total_seconds() / 60
+    assert (
+        settings.ACCORD_SIGNING_LOCK_MINUTES - 1 < minutes <= settings.ACCORD_SIGNING_LOCK_MINUTES
+    )
+    assert AuditEvent.objects.filter(action="signature.refused").count() == 6
+    locked = AuditEvent.objects.get(action="signature.locked")
+    assert (locked.actor, locked.payload["failures"]) == (signer, 5)
+
+
+def test_a_right_password_resets_the_count_of_wrong_ones(unsigned_document):
+    signer = UserFactory(username="signer")
+    _wrong_passwords(signer, unsigned_document, 4)
+    services.signer_password_check(user=signer, password=PASSWORD, target=unsigned_document)
+    _wrong_passwords(signer, unsigned_document, 4)
+
+    confirmation = services.signer_password_check(
+        user=signer, password=PASSWORD, target=unsigned_document
+    )
+
+    assert confirmation.user_id == signer.pk
+    assert SignerPasswordLock.objects.get(user=signer).failures == 0
+    assert not AuditEvent.objects.filter(action="signature.locked").exists()
+
+
+def test_the_right_password_signs_again_once_the_lock_has_run_out(unsigned_document):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    signer = UserFactory(username="signer")
+    _wrong_passwords(signer, unsigned_document, 5)
+    SignerPasswordLock.objects.filter(user=signer).update(
+        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    confirmation = services.signer_password_check(
+        user=signer, password=PASSWORD, target=unsigned_document
+    )
+
+    assert confirmation.user_id == signer.pk
+    lock = SignerPasswordLock.objects.get(user=signer)
+    assert (lock.failures, lock.locked_until) == (0, None)
+
+
+def test_each_wrong_signing_password_counts_as_a_failed_login(unsigned_document, rf):
+    from axes.models import AccessAttempt
+
+    signer = UserFactory(username="signer")
+    request = rf.post("/sign/", REMOTE_ADDR="203.0.113.9")
+
+    _wrong_passwords(signer, unsigned_document, 2, request=request)
+
+    attempt = AccessAttempt.objects.get(username="signer")
+    assert (attempt.ip_address, attempt.failures_since_start) == ("203.0.113.9", 2)

@@ -68,6 +68,14 @@ def test_verify_page_of_an_unknown_code_is_404(client, pki):
     assert client.get("/verify/NOSUCHCODE22/").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/verify/abc%00def/", "/verify/%EE%80%80%07/", "/verify/x/"])
+def test_verify_page_of_what_cannot_be_a_code_is_a_plain_404(client, pki, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert "There is nothing here that you can see." in response.content.decode()
+
+
 def test_upload_of_a_known_signed_version_names_it(client, signed_document):
     response = client.post("/verify/", {"file": upload(stored_bytes(signed_document))})
 
@@ -175,3 +183,27 @@ def test_upload_of_a_broken_pdf_says_it_cannot_be_read(client, pki):
     assert response.status_code == 200
     assert response.context["report"].error.startswith("unreadable PDF")
     assert "could not be read as a PDF" in response.content.decode()
+
+
+def test_the_eleventh_upload_within_a_minute_is_refused(client, pki):
+    from django.utils import timezone
+
+    from signing.models import VerifyUploadWindow
+
+    for _upload in range(10):
+        assert client.post("/verify/", {"file": upload(b"not a pdf")}).status_code == 200
+
+    eleventh = client.post("/verify/", {"file": upload(b"not a pdf")})
+    from_elsewhere = client.post(
+        "/verify/", {"file": upload(b"not a pdf")}, REMOTE_ADDR="198.51.100.7"
+    )
+    VerifyUploadWindow.objects.filter(ip_address="127.0.0.1").update(
+        started_at=timezone.now() - timezone.timedelta(minutes=1)
+    )
+    a_minute_later = client.post("/verify/", {"file": upload(b"not a pdf")})
+
+    assert eleventh.status_code == 429
+    assert "Too many files were checked from your address" in eleventh.content.decode()
+    assert 0 < int(eleventh["Retry-After"]) <= 60
+    assert from_elsewhere.status_code == 200
+    assert a_minute_later.status_code == 200

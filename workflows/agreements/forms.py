@@ -1,13 +1,16 @@
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PlainTextFormMixin
 from accounts.selectors import organizations_active
+from accounts.validators import LONG_TEXT_MAX_LENGTH, REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
 from documents.uploads import validate_upload
 
-from .models import AidAgreement
+from .models import AMOUNT_VALIDATORS, AidAgreement
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -25,7 +28,7 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(PlainTextFormMixin, forms.ModelForm):
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
@@ -56,6 +59,10 @@ class AgreementForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
         self.fields["organization"].queryset = organizations_active()
+        # Model validation is skipped (see _post_clean): the model's bounds are checked here.
+        self.fields["amount"].validators.extend(AMOUNT_VALIDATORS)
+        for name in ("scope", "terms"):
+            self.fields[name].validators.append(MaxLengthValidator(LONG_TEXT_MAX_LENGTH))
         if self.instance.pk:
             # The parties are fixed once drafted.
             del self.fields["community"]
@@ -85,18 +92,22 @@ class SignForm(forms.Form):
     )
 
 
-class DeclineForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+class DeclineForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
 
 
-class TerminationRequestForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+class TerminationRequestForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
     effective_date = forms.DateField(
         label=_("Proposed effective date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
-class TerminationDecisionForm(forms.Form):
+class TerminationDecisionForm(PlainTextFormMixin, forms.Form):
     class Decision(models.TextChoices):
         APPROVE = "approve", _("Approve the termination")
         REJECT = "reject", _("Reject the request")
@@ -107,6 +118,7 @@ class TerminationDecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX_LENGTH,
         required=False,
         help_text=_("Required when you reject; both parties see it."),
     )
@@ -118,7 +130,7 @@ class TerminationDecisionForm(forms.Form):
         return data
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(PlainTextFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -130,4 +142,4 @@ class StatusFilterForm(forms.Form):
             ("ended", _("Ended")),
         ],
     )
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)

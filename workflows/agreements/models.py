@@ -1,9 +1,9 @@
 """The aid agreement between a community and an aid organization (DESIGN.md process 4)."""
 
-import uuid
-from pathlib import PurePath
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -13,8 +13,15 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from viewflow.workflow.models import Process
 
 from accounts.models import Community, Organization
+from accounts.validators import LONG_TEXT_VALIDATORS, REASON_VALIDATORS, validate_plain_text
+from documents.uploads import stored_file_name
 
 from . import permissions
+
+# An aid agreement's amount: not negative, whole fen, and below an amount no community
+# agreement reaches (a typo guard, not a business rule).
+MAX_AMOUNT = Decimal("100000000.00")
+AMOUNT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(MAX_AMOUNT)]
 
 
 class AidAgreement(ConcurrentTransitionMixin, models.Model):
@@ -45,13 +52,18 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="agreements",
     )
-    title = models.CharField(_("title"), max_length=200)
-    scope = models.TextField(_("scope of aid"))
-    terms = models.TextField(_("terms"))
+    title = models.CharField(_("title"), max_length=200, validators=[validate_plain_text])
+    scope = models.TextField(_("scope of aid"), validators=LONG_TEXT_VALIDATORS)
+    terms = models.TextField(_("terms"), validators=LONG_TEXT_VALIDATORS)
     effective_date = models.DateField(_("effective date"))
     end_date = models.DateField(_("end date"))
     amount = models.DecimalField(
-        _("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("amount (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=AMOUNT_VALIDATORS,
     )
     language = models.CharField(
         _("document language"), max_length=10, choices=Language.choices, default=Language.CHINESE
@@ -92,7 +104,9 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     community_signed_at = models.DateTimeField(_("community signed at"), null=True, blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    decline_reason = models.TextField(
+        _("reason for declining"), blank=True, validators=REASON_VALIDATORS
+    )
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -199,8 +213,7 @@ class AidAgreement(ConcurrentTransitionMixin, models.Model):
 
 
 def attachment_upload_to(instance: "AgreementAttachment", filename: str) -> str:
-    suffix = PurePath(filename).suffix.lower()[:5]
-    return f"agreements/attachments/{uuid.uuid4().hex}{suffix}"
+    return f"agreements/attachments/{stored_file_name(instance.content_type)}"
 
 
 class AgreementAttachment(models.Model):
@@ -240,7 +253,7 @@ class TerminationRequest(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), validators=REASON_VALIDATORS)
     effective_date = models.DateField(_("proposed effective date"))
     status = FSMField(
         _("status"), default=Status.OPEN, choices=Status.choices, protected=True, max_length=20
@@ -254,7 +267,9 @@ class TerminationRequest(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decision_reason = models.TextField(
+        _("reason for the decision"), blank=True, validators=REASON_VALIDATORS
+    )
     notice = models.ForeignKey(
         "documents.Document",
         verbose_name=_("termination notice"),

@@ -3,13 +3,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import COMMENT_MAX_LENGTH, validate_credit_code
+from accounts.forms import PlainTextFormMixin
+from accounts.validators import REASON_MAX_LENGTH, validate_credit_code
 from documents.uploads import validate_upload
 
 from .models import OrganizationApplication
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(PlainTextFormMixin, forms.ModelForm):
     certificate = forms.FileField(
         label=_("Registration certificate"),
         required=False,
@@ -48,9 +49,7 @@ class ApplicationForm(forms.ModelForm):
         return upload
 
 
-class SuspendForm(forms.Form):
+class SuspendForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=COMMENT_MAX_LENGTH,
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
     )

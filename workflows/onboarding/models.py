@@ -1,8 +1,5 @@
 """The organization application and its state machine (DESIGN.md process 1)."""
 
-import uuid
-from pathlib import PurePath
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -11,15 +8,16 @@ from django_fsm import FSMField
 from viewflow.workflow.models import Process
 
 from accounts.models import Organization
+from accounts.validators import validate_phone, validate_plain_text
+from documents.uploads import stored_file_name
 from workflows.review.models import Reviewable, ReviewPolicy, ReviewState
 
 from . import permissions
 
 
 def certificate_upload_to(instance: "OrganizationApplication", filename: str) -> str:
-    # A random name: the uploader's filename is never used as a path.
-    suffix = PurePath(filename).suffix.lower()[:5]
-    return f"onboarding/certificates/{uuid.uuid4().hex}{suffix}"
+    # A random name with the detected type's extension: the uploader's filename is never used.
+    return f"onboarding/certificates/{stored_file_name(instance.certificate_content_type)}"
 
 
 class OrganizationApplication(Reviewable):
@@ -41,14 +39,20 @@ class OrganizationApplication(Reviewable):
         on_delete=models.PROTECT,
         related_name="organization_applications",
     )
-    name = models.CharField(_("organization name"), max_length=200)
+    name = models.CharField(
+        _("organization name"), max_length=200, validators=[validate_plain_text]
+    )
     kind = models.CharField(_("type"), max_length=40, choices=Organization.Kind.choices)
     credit_code = models.CharField(_("unified social credit code"), max_length=18)
-    contact_name = models.CharField(_("contact person"), max_length=100)
-    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_name = models.CharField(
+        _("contact person"), max_length=100, validators=[validate_plain_text]
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=32, validators=[validate_phone])
     contact_email = models.EmailField(_("contact email"))
-    address = models.CharField(_("address"), max_length=300)
-    service_area = models.CharField(_("service area"), max_length=300)
+    address = models.CharField(_("address"), max_length=300, validators=[validate_plain_text])
+    service_area = models.CharField(
+        _("service area"), max_length=300, validators=[validate_plain_text]
+    )
     certificate = models.FileField(
         _("registration certificate"), upload_to=certificate_upload_to, blank=True
     )

@@ -4,11 +4,15 @@ Rendering goes through `documents`, the signature through `signing`."""
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+import audit.services as audit
+from accounts import services as accounts_services
 from accounts.models import Organization
+from accounts.selectors import user_list_approvers
 from documents import services as documents_services
 from documents.models import Document
-from documents.rendering import render_stamp
+from documents.rendering import RenderError, render_stamp
 from signing import services as signing_services
 from signing.services import SignatureField
 
@@ -31,6 +35,14 @@ def approval_letter_issue(*, application_id: int) -> Document | None:
     )
     if application.organization is None:
         return None
+    try:
+        return _issue(application)
+    except RenderError as error:
+        _render_failed(application, error)
+        return None
+
+
+def _issue(application: OrganizationApplication) -> Document | None:
     with transaction.atomic():
         organization = Organization.objects.get(pk=application.organization_id)
         claim = documents_services.document_stage_claim(owner=organization, stage=APPROVAL_LETTER)
@@ -70,3 +82,32 @@ def approval_letter_issue(*, application_id: int) -> Document | None:
             ),
         )
         return documents_services.document_stage_complete(claim=claim, document=signed)
+
+
+@transaction.atomic
+def _render_failed(application: OrganizationApplication, error: RenderError) -> None:
+    """A letter that cannot be rendered (a character no font draws, say) is recorded on the
+    organization and announced to the approvers and the applicant: the organization stays
+    approved, and its missing letter is seen rather than silently absent."""
+    organization = application.organization
+    audit.record(
+        action="document.render_failed",
+        target=organization,
+        payload={
+            "kind": APPROVAL_LETTER,
+            "application": application.pk,
+            "error": str(error)[:500],
+        },
+    )
+    recipients = {application.applicant, *user_list_approvers()}
+    for recipient in sorted(recipients, key=lambda user: user.pk):
+        accounts_services.notify(
+            recipient=recipient,
+            subject=gettext_lazy("Approval letter not issued: %(name)s"),
+            body=gettext_lazy(
+                "%(name)s is approved, but its approval letter could not be produced: "
+                "%(error)s. The approvers have been told."
+            ),
+            params={"name": organization.name, "error": str(error)[:300]},
+            url=application.get_absolute_url(),
+        )

@@ -4,7 +4,8 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import COMMENT_MAX_LENGTH
+from accounts.forms import PlainTextFormMixin
+from accounts.validators import REASON_MAX_LENGTH
 
 
 class Decision(models.TextChoices):
@@ -13,7 +14,7 @@ class Decision(models.TextChoices):
     REJECT = "reject", _("Reject")
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PlainTextFormMixin, forms.Form):
     """The reviewer's decision; a rejection or a request for changes says why."""
 
     decision = forms.ChoiceField(
@@ -23,7 +24,7 @@ class DecisionForm(forms.Form):
         label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
-        max_length=COMMENT_MAX_LENGTH,
+        max_length=REASON_MAX_LENGTH,
         help_text=_("Required when you reject or request changes; the author sees it."),
     )
 

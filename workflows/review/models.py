@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, transition
 
+from accounts.validators import REASON_VALIDATORS
+
 
 class ReviewState:
     DRAFT = "draft"
@@ -54,7 +56,9 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
     EDITABLE_STATES: ClassVar[tuple[str, ...]] = (ReviewState.DRAFT, ReviewState.CHANGES_REQUESTED)
     review_policy: ClassVar[ReviewPolicy]
 
-    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    review_comment = models.TextField(
+        _("reviewer's comment"), blank=True, validators=REASON_VALIDATORS
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),

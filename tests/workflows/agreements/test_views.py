@@ -26,25 +26,28 @@ def claim(client, task):
     return response["Location"]
 
 
+def agreement_data(community, organization, **overrides):
+    today = timezone.localdate()
+    data = {
+        "community": community.pk,
+        "organization": organization.pk,
+        "title": "助学帮扶协议",
+        "scope": "课后辅导",
+        "terms": "第一条 双方友好合作。",
+        "effective_date": today.isoformat(),
+        "end_date": (today + datetime.timedelta(days=180)).isoformat(),
+        "amount": "5000.00",
+        "language": "zh-hans",
+    }
+    data.update(overrides)
+    return data
+
+
 def test_the_signing_flow_through_the_pages(
     client, manager, signer, community, organization, password
 ):
-    today = timezone.localdate()
     client.force_login(manager)
-    response = client.post(
-        reverse("agreements:create"),
-        {
-            "community": community.pk,
-            "organization": organization.pk,
-            "title": "助学帮扶协议",
-            "scope": "课后辅导",
-            "terms": "第一条 双方友好合作。",
-            "effective_date": today.isoformat(),
-            "end_date": (today + datetime.timedelta(days=180)).isoformat(),
-            "amount": "5000.00",
-            "language": "zh-hans",
-        },
-    )
+    response = client.post(reverse("agreements:create"), agreement_data(community, organization))
     agreement = AidAgreement.objects.get()
     assert response["Location"] == agreement.get_absolute_url()
     response = client.post(reverse("agreements:send", args=[agreement.pk]), follow=True)
@@ -315,3 +318,90 @@ def test_a_refused_transition_is_audited_against_the_agreement(client, sent, sig
     event = AuditEvent.objects.get(action="permission.denied")
     assert (event.actor, event.target_id) == (signer, str(sent.pk))
     assert event.payload == {"path": url, "reason": "not_allowed"}
+
+
+def test_the_sign_page_locks_signing_after_five_wrong_passwords(client, sent, signer, password):
+    from signing.models import SignerPasswordLock
+
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    for _attempt in range(4):
+        client.post(task_url, {"sign": "1", "password": "wrong"})
+
+    fifth = client.post(task_url, {"sign": "1", "password": "wrong"})
+    right_but_locked = client.post(task_url, {"sign": "1", "password": password})
+
+    until = timezone.localtime(SignerPasswordLock.objects.get(user=signer).locked_until)
+    message = f"you cannot sign until {until:%Y-%m-%d %H:%M}"
+    assert fifth.status_code == 200
+    assert message in fifth.content.decode()
+    assert right_but_locked.status_code == 200
+    assert message in right_but_locked.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+    assert AuditEvent.objects.filter(action="signature.refused").count() == 6
+    assert AuditEvent.objects.filter(action="signature.locked").count() == 1
+
+
+def test_wrong_signing_passwords_lock_the_login_too(client, sent, signer, password):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    for _attempt in range(5):
+        client.post(task_url, {"sign": "1", "password": "wrong"})
+    client.logout()
+
+    response = client.post(reverse("accounts:login"), {"username": "signer", "password": password})
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "助学\ue000协议", "cannot be shown or printed"),
+        ("terms", "第一条\x07", "cannot be shown or printed"),
+        ("amount", "-1", "greater than or equal to 0"),
+        ("amount", "100000000.01", "less than or equal to 100000000"),
+        ("scope", "x" * 20_001, "at most 20000 characters"),
+    ],
+)
+def test_a_draft_with_bad_input_is_refused_with_a_message(
+    client, manager, community, organization, field, value, message
+):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("agreements:create"), agreement_data(community, organization, **{field: value})
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AidAgreement.objects.exists()
+
+
+def test_a_60000_character_search_is_refused_with_a_message(client, sent, manager):
+    client.force_login(manager)
+
+    response = client.get(reverse("agreements:list"), {"q": "%" * 60_000})
+
+    assert response.status_code == 200
+    assert "at most 100 characters" in response.content.decode()
+
+
+def test_an_attachment_named_html_is_stored_as_pdf(client, manager, community, organization):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import PDF_BYTES
+    from workflows.agreements.models import AgreementAttachment
+
+    client.force_login(manager)
+    page = SimpleUploadedFile("page.html", PDF_BYTES, "text/html")
+
+    client.post(
+        reverse("agreements:create"), agreement_data(community, organization, attachments=[page])
+    )
+
+    attachment = AgreementAttachment.objects.get()
+    assert attachment.file.name.endswith(".pdf")
+    assert attachment.name == "page.html"

@@ -72,3 +72,58 @@ def test_the_letter_is_listed_on_the_organizations_page(
     signed = letters(application.organization).last()
     assert f"/documents/{signed.pk}/file/" in page
     assert client.get(f"/documents/{signed.pk}/file/").status_code == 200
+
+
+def test_a_letter_that_cannot_be_rendered_is_recorded_and_announced(
+    applicant, approver, django_capture_on_commit_callbacks
+):
+    from accounts.models import Notification
+    from audit.models import AuditEvent
+    from tests.factories import application_fields, pdf_upload
+    from workflows.onboarding import services
+
+    # Typed before input was checked (or through the admin): a private-use character.
+    draft = services.application_create(
+        applicant=applicant,
+        certificate=pdf_upload(),
+        **application_fields(77, name="阳光\ue000援助"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(application_id=draft.pk, actor=applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        application = decide(draft, approver, "approve")
+
+    assert application.status == application.Status.APPROVED
+    assert letters(application.organization).count() == 0
+    failed = AuditEvent.objects.get(action="document.render_failed")
+    assert failed.target_id == str(application.organization.pk)
+    assert "U+E000" in failed.payload["error"]
+    told = Notification.objects.filter(subject__startswith="Approval letter not issued")
+    assert set(told.values_list("recipient__username", flat=True)) == {"applicant", "approver"}
+
+
+def test_the_letter_task_tries_again_after_a_database_hiccup(
+    submitted_application, approver, monkeypatch
+):
+    from django.db import OperationalError
+
+    from workflows.onboarding import tasks
+
+    application = decide(submitted_application, approver, "approve")
+    calls = []
+    original = tasks.approval_letter_issue
+
+    def flaky(*, application_id):
+        calls.append(application_id)
+        if len(calls) < 3:
+            raise OperationalError("database is locked")
+        return original(application_id=application_id)
+
+    monkeypatch.setattr(tasks, "approval_letter_issue", flaky)
+    # As a worker runs it: a retry is a new run, not an exception thrown at the caller.
+    monkeypatch.setitem(issue_approval_letter.app.conf, "task_eager_propagates", False)
+
+    result = issue_approval_letter.apply(args=[application.pk]).get()
+
+    assert len(calls) == 3
+    assert result == letters(application.organization).last().pk

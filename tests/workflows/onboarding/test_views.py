@@ -235,3 +235,40 @@ def test_the_suspend_form_says_which_state_it_expects(client, submitted_applicat
     page = client.get(application.get_absolute_url()).content.decode()
     assert 'name="expected_status" value="active"' in page
     assert 'value="suspend"' in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "阳光\ue000援助"), ("address", "1 Road\x07"), ("contact_name", "Wang\uffff")],
+)
+def test_characters_no_pdf_can_print_are_refused_with_a_message(client, applicant, field, value):
+    client.force_login(applicant)
+
+    response = client.post(reverse("onboarding:create"), form_data(14, **{field: value}))
+
+    assert response.status_code == 200
+    assert "Remove the characters that cannot be shown or printed" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_a_phone_number_that_is_not_one_is_refused(client, applicant):
+    client.force_login(applicant)
+
+    response = client.post(reverse("onboarding:create"), form_data(15, contact_phone="abc"))
+
+    assert response.status_code == 200
+    assert "Enter a phone number" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_a_pdf_named_html_is_stored_as_pdf(client, applicant):
+    client.force_login(applicant)
+
+    client.post(
+        reverse("onboarding:create"),
+        form_data(16, certificate=SimpleUploadedFile("scan.html", PDF_BYTES, "text/html")),
+    )
+
+    stored = OrganizationApplication.objects.get().certificate.name
+    assert stored.startswith("onboarding/certificates/")
+    assert stored.endswith(".pdf")
