@@ -38,6 +38,11 @@ ACCORD_KEY_ENCRYPTION_KEY = (
 )
 # An external RFC 3161 time-stamping authority; empty means the platform's own unit.
 ACCORD_TSA_URL = env.str("ACCORD_TSA_URL", default="")
+# How many reverse proxies in front of the site append to X-Forwarded-For (0: none, and the
+# header is ignored). The client address is the entry that many places from the right.
+ACCORD_TRUSTED_PROXIES = env.int("ACCORD_TRUSTED_PROXIES", default=0)
+if ACCORD_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ACCORD_TRUSTED_PROXIES must be 0 or more.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -165,7 +170,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client address, behind ACCORD_TRUSTED_PROXIES proxies, by the audit log's own rule.
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip"
 
 # django-guardian: no anonymous user row; anonymous visitors have no object rights.
 ANONYMOUS_USER_NAME = None
