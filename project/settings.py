@@ -195,8 +195,17 @@ MEDIA_URL = "/private-media-not-served/"
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Where the site is reached from outside: verification QR codes and links in PDFs point here.
 ACCORD_PUBLIC_URL = env.str("ACCORD_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# A file stops being received once it outgrows ACCORD_MAX_UPLOAD_BYTES (the form then says
+# it is too large); smaller ones are kept in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, in a
+# temporary file above it.
+FILE_UPLOAD_HANDLERS = [
+    "documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The form fields of a request besides its files (which do not count here): Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
