@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 import audit.services as audit
 from accounts import services as accounts_services
 from accounts.models import Community, Organization, User
+from documents.files import field_file_save
 from documents.uploads import validate_upload
 from signing.services import PasswordConfirmation
 
@@ -112,7 +113,7 @@ def _attach(agreement: AidAgreement, upload: UploadedFile, actor: User) -> Agree
         size=upload.size,
         uploaded_by=actor,
     )
-    attachment.file.save(upload.name or "attachment", upload, save=False)
+    field_file_save(attachment.file, upload.name or "attachment", upload)
     attachment.save()
     return attachment
 

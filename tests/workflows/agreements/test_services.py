@@ -1,8 +1,10 @@
 import datetime
 import subprocess
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Task
@@ -12,7 +14,7 @@ from audit.models import AuditEvent
 from documents.models import Document
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pdf_upload
 from workflows.agreements import services
 from workflows.agreements.models import (
     AgreementEvidence,
@@ -57,6 +59,20 @@ def test_the_end_date_must_be_after_the_effective_date(manager, community, organ
         )
     assert "end_date" in error.value.message_dict
     assert not AidAgreement.objects.exists()
+
+
+def test_an_update_refused_for_its_second_attachment_leaves_no_file_of_the_first(
+    draft, manager, settings
+):
+    text = SimpleUploadedFile("minutes.pdf", b"only text, not a PDF", "application/pdf")
+
+    with pytest.raises(ValidationError):
+        services.agreement_update(
+            agreement_id=draft.pk, actor=manager, attachments=(pdf_upload("plan.pdf"), text)
+        )
+
+    assert not draft.attachments.exists()
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []
 
 
 def test_only_a_manager_of_the_community_drafts(signer, community, organization):
