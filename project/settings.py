@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.inbox.tasks.fire_due_timers",
         "schedule": 60.0,
     },
+    # A signed checkpoint of the audit chain: verify_audit notices lost newest events.
+    "audit-checkpoint": {
+        "task": "signing.tasks.create_audit_checkpoint",
+        "schedule": 600.0,
+    },
 }
 
 # Production hardening: on by default whenever DEBUG is off.

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class SigningConfig(AppConfig):
     name = "signing"
     verbose_name = _("Signatures")
+
+    def ready(self) -> None:
+        from audit.checkpoints import register_signature_check
+
+        register_signature_check(_checkpoint_signature_problem)
+
+
+def _checkpoint_signature_problem(checkpoint) -> str:
+    # Imported on first use: the services load pyHanko and WeasyPrint, which most commands
+    # never need.
+    from .services import audit_checkpoint_signature_problem
+
+    return audit_checkpoint_signature_problem(checkpoint)
