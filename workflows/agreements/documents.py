@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.selectors import audit_event_list_for_target
+from audit.selectors import audit_checkpoint_latest, audit_event_list_for_target
 from documents import services as documents_services
 from documents.models import Document
 from documents.rendering import render_stamp
@@ -254,6 +254,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 "produced_at": timezone.now(),
                 "documents": versions,
                 "events": events,
+                "checkpoint": audit_checkpoint_latest(),
             },
             language=language,
         )

@@ -13,7 +13,7 @@ from accounts.models import Notification
 from audit.models import AuditEvent
 from documents.models import Document
 from signing.models import SignatureRecord
-from signing.services import validate_pdf
+from signing.services import audit_checkpoint_create, validate_pdf
 from tests.factories import UserFactory, pdf_upload
 from workflows.agreements import services
 from workflows.agreements.models import (
@@ -182,6 +182,21 @@ def test_activation_produces_a_signed_evidence_summary(active):
     assert "帮扶协议v1" in joined
     assert "系统" in joined  # the flow's own events have no actor
     assert "system" not in joined
+
+
+def test_the_evidence_summary_cites_the_newest_audit_checkpoint(active):
+    from workflows.agreements.tasks import generate_agreement_evidence
+
+    checkpoint = audit_checkpoint_create()
+
+    generate_agreement_evidence(active.pk, "ended")
+
+    summary = Document.objects.filter(owner_id=str(active.pk), kind="agreement_evidence")
+    joined = "".join(pdf_text(summary.latest("version")).split())
+    assert f"#{checkpoint.number}" in joined
+    assert checkpoint.head_hash in joined
+    assert f"{timezone.localtime(checkpoint.created_at):%Y-%m-%d%H:%M:%S}" in joined
+    assert "审计日志检查点" in joined
 
 
 def test_evidence_is_made_once_per_stage(active):
