@@ -101,6 +101,11 @@ def _remember_head(hash_: str) -> None:
     transaction.on_commit(connection.accord_audit_head)
 
 
+class CheckpointRefusedError(Exception):
+    """The log no longer holds the event the newest checkpoint ends in: signing its present
+    state would vouch for a log that lost events."""
+
+
 def checkpoint_create(*, sign: Callable[[bytes], bytes]) -> AuditCheckpoint:
     """Record how long the chain is now and where it ends, signed by `sign` (payload bytes
     in, detached signature out: `signing` passes the platform's). No new checkpoint when the
@@ -109,9 +114,20 @@ def checkpoint_create(*, sign: Callable[[bytes], bytes]) -> AuditCheckpoint:
     Not an event itself, so the chain does not move. Nothing is locked while signing: events
     are only ever appended, so the head read here stays a true prefix of the chain. Should
     another process take the same number meanwhile, its checkpoint is returned instead.
+    Refused (CheckpointRefusedError) when the newest checkpoint's last event is gone or has
+    another hash now.
     """
     count, head_id, head_hash = audit_chain_head()
     latest = audit_checkpoint_latest()
+    if (
+        latest is not None
+        and latest.head_event_id is not None
+        and not AuditEvent.objects.filter(pk=latest.head_event_id, hash=latest.head_hash).exists()
+    ):
+        raise CheckpointRefusedError(
+            f"The log no longer holds event {latest.head_event_id} with the hash checkpoint "
+            f"#{latest.number} ends in: no checkpoint is signed. Run verify_audit."
+        )
     if latest is not None and (latest.event_count, latest.head_hash) == (count, head_hash):
         return latest
     checkpoint = AuditCheckpoint(

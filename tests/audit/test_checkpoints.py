@@ -81,6 +81,24 @@ def test_no_new_checkpoint_until_an_event_is_added(db):
     assert (later.number, later.event_count) == (2, 3)
 
 
+def test_no_checkpoint_is_signed_once_the_newest_ones_last_event_is_gone(db, tamper):
+    events = record(3)
+    made = checkpoint()
+    gone = events[2].pk
+    with tamper():
+        events[2].delete()
+    signed = []
+
+    with pytest.raises(audit.CheckpointRefusedError, match=f"holds event {gone} with the hash"):
+        audit.checkpoint_create(sign=signed.append)
+
+    # The operator's command says so too, without a traceback.
+    with pytest.raises(CommandError, match=r"no checkpoint is signed\. Run verify_audit\.$"):
+        call_command("audit_checkpoint", stdout=StringIO())
+    assert signed == []
+    assert list(AuditCheckpoint.objects.values_list("pk", flat=True)) == [made.pk]
+
+
 def test_a_checkpoint_of_the_empty_log_ends_in_the_genesis_hash(db):
     made = checkpoint()
 

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import CheckpointRefusedError
 from signing import services
 
 
@@ -11,7 +12,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        checkpoint = services.audit_checkpoint_create()
+        try:
+            checkpoint = services.audit_checkpoint_create()
+        except CheckpointRefusedError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(
             f"Checkpoint #{checkpoint.number} of {checkpoint.created_at.isoformat()}: "
             f"{checkpoint.event_count} events, ending in {checkpoint.head_hash}."
