@@ -1,5 +1,7 @@
-"""How an event's hash is computed. Kept apart so that writing and verifying share one rule."""
+"""How an event's hash is computed, and what a checkpoint's signature covers. Kept apart so
+that writing and verifying share one rule."""
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -29,3 +31,22 @@ def compute_hash(event: Any) -> str:
         canonical_fields(event), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def checkpoint_payload(
+    *,
+    number: int,
+    created_at: dt.datetime,
+    event_count: int,
+    head_event_id: int | None,
+    head_hash: str,
+) -> bytes:
+    data = {
+        "kind": "accord.audit-checkpoint.v1",
+        "number": number,
+        "created_at": created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "event_count": event_count,
+        "head_event_id": head_event_id,
+        "head_hash": head_hash,
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("ascii")

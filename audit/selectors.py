@@ -1,10 +1,9 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from .chain import GENESIS_HASH, compute_hash
-from .models import AuditEvent
-from .services import DENIAL_ACTION
+from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
 
 
 def audit_event_list_for_target(*, target: models.Model) -> QuerySet[AuditEvent]:
@@ -43,3 +42,55 @@ def audit_event_list_for_targets(*, targets: list[models.Model]) -> QuerySet[Aud
     for type_id, ids in by_type.items():
         condition |= Q(target_type_id=type_id, target_id__in=ids)
     return AuditEvent.objects.filter(condition).select_related("actor").order_by("pk")
+
+
+def audit_chain_head() -> tuple[int, int | None, str]:
+    """(number of events, id of the newest, its hash): one statement, so one snapshot.
+
+    Appends are serialized and commit in id order, so what a snapshot holds is a prefix of
+    the chain, and its newest event closes that prefix."""
+    head = AuditEvent.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    if head["last"] is None:
+        return 0, None, GENESIS_HASH
+    last_hash = AuditEvent.objects.values_list("hash", flat=True).get(pk=head["last"])
+    return head["count"], head["last"], last_hash
+
+
+def audit_checkpoint_latest() -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.order_by("-number").first()
+
+
+def audit_checkpoint_breaks() -> list[str]:
+    """Where the log no longer matches its checkpoints: the checkpoint that reaches furthest
+    past the log's end (its newest events are gone), and the first checkpoint whose last
+    event has another hash now. Empty when every checkpoint holds."""
+    by_length: dict[int, list[AuditCheckpoint]] = {}
+    for checkpoint in AuditCheckpoint.objects.order_by("number"):
+        by_length.setdefault(checkpoint.event_count, []).append(checkpoint)
+    by_length.pop(0, None)  # a checkpoint of the empty log vouches for nothing
+    first_difference = ""
+    length = 0
+    events = AuditEvent.objects.order_by("pk").values_list("pk", "hash")
+    for length, (pk, hash_) in enumerate(events.iterator(chunk_size=5000), start=1):
+        for checkpoint in by_length.pop(length, ()):
+            if checkpoint.head_hash != hash_ and not first_difference:
+                first_difference = (
+                    f"{_describe(checkpoint)}; the log's event {length} (id {pk}) has hash "
+                    f"{hash_}: the log differs from the checkpoint at or before that event."
+                )
+    breaks = []
+    if by_length:
+        furthest = by_length[max(by_length)][0]
+        first, last = length + 1, furthest.event_count
+        missing = f"event {first} is" if first == last else f"events {first}\N{EN DASH}{last} are"
+        breaks.append(f"{_describe(furthest)}; the log has {length}: {missing} missing.")
+    if first_difference:
+        breaks.append(first_difference)
+    return breaks
+
+
+def _describe(checkpoint: AuditCheckpoint) -> str:
+    return (
+        f"Checkpoint #{checkpoint.number} of {checkpoint.created_at.isoformat()} covers "
+        f"{checkpoint.event_count} events ending in {checkpoint.head_hash}"
+    )

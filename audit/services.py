@@ -2,22 +2,23 @@
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .chain import GENESIS_HASH, compute_hash
 from .context import client_ip, current_request
-from .models import AuditEvent
+from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
+from .selectors import audit_chain_head, audit_checkpoint_latest
 
 # Arbitrary constant key for pg_advisory_xact_lock: all appends queue on it.
 _ADVISORY_LOCK_KEY = 0x0ACC0D
 
-DENIAL_ACTION = "permission.denied"
 # A refusal repeated within this window (same person, object and reason) is recorded once, so
 # that a scripted loop cannot flood the chain.
 DENIAL_WINDOW = datetime.timedelta(minutes=10)
@@ -169,3 +170,48 @@ def _remember_head(hash_: str) -> None:
     # A later append in the same transaction skips the lock and the read of the last hash.
     connection.accord_audit_head = _Head(hash_)
     transaction.on_commit(connection.accord_audit_head)
+
+
+class CheckpointRefusedError(Exception):
+    """The log no longer holds the event the newest checkpoint ends in: signing its present
+    state would vouch for a log that lost events."""
+
+
+def checkpoint_create(*, sign: Callable[[bytes], bytes]) -> AuditCheckpoint:
+    """Record how long the chain is now and where it ends, signed by `sign` (payload bytes
+    in, detached signature out: `signing` passes the platform's). No new checkpoint when the
+    newest one already covers every event.
+
+    Not an event itself, so the chain does not move. Nothing is locked while signing: events
+    are only ever appended, so the head read here stays a true prefix of the chain. Should
+    another process take the same number meanwhile, its checkpoint is returned instead.
+    Refused (CheckpointRefusedError) when the newest checkpoint's last event is gone or has
+    another hash now.
+    """
+    count, head_id, head_hash = audit_chain_head()
+    latest = audit_checkpoint_latest()
+    if (
+        latest is not None
+        and latest.head_event_id is not None
+        and not AuditEvent.objects.filter(pk=latest.head_event_id, hash=latest.head_hash).exists()
+    ):
+        raise CheckpointRefusedError(
+            f"The log no longer holds event {latest.head_event_id} with the hash checkpoint "
+            f"#{latest.number} ends in: no checkpoint is signed. Run verify_audit."
+        )
+    if latest is not None and (latest.event_count, latest.head_hash) == (count, head_hash):
+        return latest
+    checkpoint = AuditCheckpoint(
+        number=latest.number + 1 if latest is not None else 1,
+        created_at=timezone.now(),
+        event_count=count,
+        head_event_id=head_id,
+        head_hash=head_hash,
+    )
+    checkpoint.signature = sign(checkpoint.payload())
+    try:
+        with transaction.atomic():
+            checkpoint.save(force_insert=True)
+    except IntegrityError:
+        return AuditCheckpoint.objects.get(number=checkpoint.number)
+    return checkpoint

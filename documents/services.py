@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
 
+from .files import field_file_save
 from .models import Document, DocumentStage, new_verification_code
 from .rendering import render_pdf
 
@@ -37,7 +38,8 @@ def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
     return last or 0
 
 
-# No savepoint: a failure fails the caller's transaction as a whole; its file is deleted here.
+# No savepoint: a failure fails the caller's transaction as a whole. Its file is deleted here
+# at once, and by field_file_save if the caller's transaction rolls back later.
 @transaction.atomic(savepoint=False)
 def _store_version(
     *,
@@ -72,7 +74,7 @@ def _store_version(
         verification_code=verification_code,
         created_by=created_by,
     )
-    document.file.save(f"{verification_code}.pdf", ContentFile(pdf), save=False)
+    field_file_save(document.file, f"{verification_code}.pdf", ContentFile(pdf))
     try:
         document.save(force_insert=True)
         audit.record(

@@ -2,12 +2,14 @@
 
 import uuid
 from collections.abc import Iterable
+from io import BytesIO
 
 import filetype
 import pypdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
@@ -89,3 +91,54 @@ def _pdf_parses(upload: UploadedFile) -> bool:
     structural parse without rendering: signing, the only pyHanko user, is not imported)."""
     reader = pypdf.PdfReader(upload, strict=False)
     return len(reader.pages) > 0 and all(page.mediabox is not None for page in reader.pages)
+
+
+class OversizedUpload(UploadedFile):
+    """What is left of a file that outgrew the limit while it arrived: its name and the
+    size it reached, no content. `validate_upload` refuses it as too large."""
+
+    def __init__(self, *, name: str, size: int, content_type: str | None, field_name: str):
+        super().__init__(BytesIO(), name=name, content_type=content_type, size=size)
+        self.field_name = field_name
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: passes a file's chunks on to the handlers after it
+    (memory, temporary file) until the file outgrows ACCORD_MAX_UPLOAD_BYTES, then keeps
+    the rest from them and hands the form an `OversizedUpload`, so nothing past the limit
+    reaches the disk and the person is told the file is too large.
+
+    The rest of the request is still read (and dropped): the other fields arrive, and the
+    form shows them again with the message.
+    """
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        self.oversized = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > settings.ACCORD_MAX_UPLOAD_BYTES:
+            self.oversized = True
+        return None if self.oversized else raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if not self.oversized:
+            return None  # the next handler's file
+        self._discard_partial_files()
+        return OversizedUpload(
+            name=self.file_name,
+            size=file_size,
+            content_type=self.content_type,
+            field_name=self.field_name,
+        )
+
+    def _discard_partial_files(self) -> None:
+        # The later handlers hold the part that came before the limit (each handler that
+        # writes started a new `file` for this upload); a temporary file is removed when it
+        # is closed.
+        handlers = list(getattr(self.request, "upload_handlers", ()))
+        for handler in handlers[handlers.index(self) + 1 :] if self in handlers else ():
+            if getattr(handler, "file", None) is not None:
+                handler.file.close()

@@ -39,6 +39,11 @@ ACCORD_KEY_ENCRYPTION_KEY = (
 )
 # An external RFC 3161 time-stamping authority; empty means the platform's own unit.
 ACCORD_TSA_URL = env.str("ACCORD_TSA_URL", default="")
+# How many reverse proxies in front of the site append to X-Forwarded-For (0: none, and the
+# header is ignored). The client address is the entry that many places from the right.
+ACCORD_TRUSTED_PROXIES = env.int("ACCORD_TRUSTED_PROXIES", default=0)
+if ACCORD_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ACCORD_TRUSTED_PROXIES must be 0 or more.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -169,7 +174,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client address, behind ACCORD_TRUSTED_PROXIES proxies, by the audit log's own rule.
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip"
 # Signing passwords: this many wrong ones in a row lock signing for the person for this long
 # (each also counts as a failed login for axes above).
 ACCORD_SIGNING_FAILURE_LIMIT = env.int("ACCORD_SIGNING_FAILURE_LIMIT", default=5)
@@ -197,8 +203,17 @@ MEDIA_URL = "/private-media-not-served/"
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Where the site is reached from outside: verification QR codes and links in PDFs point here.
 ACCORD_PUBLIC_URL = env.str("ACCORD_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# A file stops being received once it outgrows ACCORD_MAX_UPLOAD_BYTES (the form then says
+# it is too large); smaller ones are kept in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, in a
+# temporary file above it.
+FILE_UPLOAD_HANDLERS = [
+    "documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The form fields of a request besides its files (which do not count here): Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -245,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
     "agreements-daily": {
         "task": "workflows.agreements.jobs.agreements_daily",
         "schedule": 3600.0,
+    },
+    # A signed checkpoint of the audit chain: verify_audit notices lost newest events.
+    "audit-checkpoint": {
+        "task": "signing.tasks.create_audit_checkpoint",
+        "schedule": 600.0,
     },
 }
 

@@ -16,3 +16,15 @@ class SigningConfig(AppConfig):
                 "signature.refused": _("Signature refused"),
             },
         )
+
+        from audit.checkpoints import register_signature_check
+
+        register_signature_check(_checkpoint_signature_problem)
+
+
+def _checkpoint_signature_problem(checkpoint) -> str:
+    # Imported on first use: the services load pyHanko and WeasyPrint, which most commands
+    # never need.
+    from .services import audit_checkpoint_signature_problem
+
+    return audit_checkpoint_signature_problem(checkpoint)

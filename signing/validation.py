@@ -77,7 +77,7 @@ class ValidationReport:
         )
 
 
-def _claimed_timestamp_time(signer_info: cms.SignerInfo) -> dt.datetime | None:
+def claimed_timestamp_time(signer_info: cms.SignerInfo) -> dt.datetime | None:
     """The time in the signature's timestamp token, before it is checked (the check happens
     in validate_pdf_signature, which fails the signature if the token is not trusted)."""
     unsigned = signer_info["unsigned_attrs"]
@@ -115,7 +115,7 @@ def validate(
     for signature in embedded:
         serial = format(signature.signer_cert.serial_number, "x")
         compromised = serial in compromised_serials
-        claimed = _claimed_timestamp_time(signature.signer_info)
+        claimed = claimed_timestamp_time(signature.signer_info)
         moment = None if compromised or claimed is None else claimed
         try:
             status = validate_pdf_signature(

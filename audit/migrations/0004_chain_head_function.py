@@ -29,6 +29,6 @@ def _run(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0002_append_only_trigger")]
+    dependencies = [("audit", "0003_checkpoint")]
 
     operations = [migrations.RunPython(_run(CREATE), _run(DROP))]

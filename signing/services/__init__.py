@@ -5,10 +5,12 @@ The platform's CA (root, platform signing identity, time-stamping unit) is set u
 `identity_for_owner`. `sign_pdf` signs bytes; `document_sign` (a person, confirming with their
 password) and `document_sign_as_platform` (the platform itself) sign a stored Document and
 store the result as its next version. `validate_pdf` checks any PDF against our root and CRL.
+`audit_checkpoint_create` anchors the audit chain with a signed checkpoint.
 """
 
 from ..pdf import SignatureBox, SignatureField, StampTextError
 from ..validation import SignatureReport, ValidationReport
+from .checkpoints import audit_checkpoint_create, audit_checkpoint_signature_problem
 from .pki import (
     crl_current,
     crl_issue,
@@ -36,6 +38,8 @@ __all__ = [
     "SignatureReport",
     "StampTextError",
     "ValidationReport",
+    "audit_checkpoint_create",
+    "audit_checkpoint_signature_problem",
     "crl_current",
     "crl_issue",
     "document_sign",

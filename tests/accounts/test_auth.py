@@ -189,3 +189,27 @@ def test_sign_up_refuses_a_display_name_no_pdf_can_print(client, db):
     assert response.status_code == 200
     assert "Remove the characters that cannot be shown or printed" in response.content.decode()
     assert not User.objects.filter(username="newcomer").exists()
+
+
+def test_behind_a_proxy_lock_outs_follow_the_forwarded_client_address(
+    client, member, password, settings
+):
+    settings.ACCORD_TRUSTED_PROXIES = 1
+    proxy = "10.0.0.2"
+
+    def via_proxy(ip: str, secret: str):
+        return client.post(
+            reverse("accounts:login"),
+            {"username": "member", "password": secret},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"{OTHER_IP}, {ip}",
+        )
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        via_proxy(IP, "wrong-password")
+
+    assert via_proxy(IP, password).status_code == 429
+    assert {e.ip_address for e in AuditEvent.objects.filter(action="auth.locked_out")} == {IP}
+    # Another client behind the same proxy is not locked out with the first.
+    assert via_proxy(OTHER_IP, password).status_code == 302
+    assert client.session["_auth_user_id"] == str(member.pk)

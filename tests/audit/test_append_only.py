@@ -4,7 +4,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from audit import services as audit
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
 
 pytestmark = pytest.mark.postgres
 
@@ -53,6 +53,17 @@ def test_the_orm_cannot_update_or_delete_an_event_either(event):
         event.delete()
 
     assert AuditEvent.objects.filter(pk=event.pk, action="test.kept").exists()
+
+
+def test_the_database_refuses_to_change_or_remove_a_checkpoint(event):
+    made = audit.checkpoint_create(sign=lambda payload: b"signed")
+
+    with pytest.raises(DatabaseError, match="UPDATE refused"), transaction.atomic():
+        AuditCheckpoint.objects.filter(pk=made.pk).update(event_count=0)
+    with pytest.raises(DatabaseError, match="DELETE refused"), transaction.atomic():
+        made.delete()
+
+    assert AuditCheckpoint.objects.filter(pk=made.pk, event_count=1).exists()
 
 
 def test_the_database_refuses_truncate_without_the_session_setting(event, truncate_not_allowed):

@@ -24,16 +24,20 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def run_verify_audit() -> subprocess.CompletedProcess:
+def run_command(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1"}
     return subprocess.run(
-        [sys.executable, str(MANAGE), "verify_audit"],
+        [sys.executable, str(MANAGE), *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def run_verify_audit() -> subprocess.CompletedProcess:
+    return run_command("verify_audit")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -52,3 +56,28 @@ def test_verify_audit_exits_zero_then_non_zero_after_a_row_is_altered(tamper):
 
     assert broken.returncode != 0
     assert f"Audit chain broken at event {events[1].pk} (test.step1" in broken.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_verify_audit_names_the_newest_events_deleted_behind_the_triggers_back(postgres_only):
+    from signing.services import pki_init
+
+    pki_init()
+    events = [audit.record(action=f"test.step{n}", payload={"n": n}) for n in range(3)]
+    made = run_command("audit_checkpoint")
+    assert made.returncode == 0, made.stderr
+    count = AuditEvent.objects.count()
+    # A database superuser switches the append-only trigger off and removes the newest two.
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM audit_auditevent WHERE id >= %s", [events[1].pk])
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+    result = run_verify_audit()
+
+    assert result.returncode != 0
+    assert f"covers {count} events ending in {events[2].hash}" in result.stderr
+    assert f"the log has {count - 2}: events {count - 1}\N{EN DASH}{count} are missing." in (
+        result.stderr
+    )

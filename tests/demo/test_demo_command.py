@@ -33,12 +33,16 @@ from accounts.models import (
     OrganizationRoleGroup,
     User,
 )
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
 from demo.agreements import AGREEMENTS
 from demo.onboarding import PASSWORD, PEOPLE
 from documents.models import Document, DocumentStage
 from signing.models import CertificateRevocationList, SignatureRecord, SigningIdentity
-from signing.services import root_certificate_pem, validate_pdf
+from signing.services import (
+    audit_checkpoint_signature_problem,
+    root_certificate_pem,
+    validate_pdf,
+)
 from workflows.agreements.flows import AgreementFlow, TerminationFlow
 from workflows.agreements.models import (
     AgreementProcess,
@@ -82,6 +86,7 @@ COUNTED_MODELS = [
     Process,
     Task,
     Document,
+    AuditCheckpoint,
     SignatureRecord,
     SigningIdentity,
     CertificateRevocationList,
@@ -517,6 +522,15 @@ def test_a_second_run_changes_nothing_and_writes_no_audit_event(demo_output):
     assert "nothing changed" in output
     assert before["counts"]["audit.AuditEvent"] > 0
     assert before["counts"]["documents.Document"] > 0
+
+
+def test_the_demo_ends_with_a_signed_checkpoint_of_every_event(demo_output):
+    newest = AuditCheckpoint.objects.order_by("-number").first()
+
+    assert newest.event_count == AuditEvent.objects.count()
+    assert newest.head_hash == AuditEvent.objects.order_by("-pk").first().hash
+    assert audit_checkpoint_signature_problem(newest) == ""
+    assert f"Audit checkpoint #{newest.number}: {newest.event_count} events" in demo_output
 
 
 def test_the_audit_chain_verifies_after_the_demo(demo_output):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 
 from accounts.models import Organization
@@ -146,6 +146,24 @@ def test_missing_context_raises_and_leaves_no_row_no_file_and_no_event(organizat
     assert not Document.objects.exists()
     assert stored_files(Path(settings.MEDIA_ROOT)) == []
     assert AuditEvent.objects.count() == events_before
+
+
+class CallerFailedError(Exception):
+    pass
+
+
+@transaction.atomic
+def render_then_fail(organization: Organization) -> None:
+    render_letter(organization)
+    raise CallerFailedError  # say, the signature that was to follow
+
+
+def test_a_version_stored_in_a_transaction_that_fails_later_leaves_no_file(organization, settings):
+    with pytest.raises(CallerFailedError):
+        render_then_fail(organization)
+
+    assert not Document.objects.exists()
+    assert stored_files(Path(settings.MEDIA_ROOT)) == []
 
 
 # Transactional: the version is added in a transaction of its own, as a request does; the

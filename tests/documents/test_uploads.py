@@ -7,9 +7,15 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from PIL import Image
 
-from documents.uploads import stored_file_name, validate_upload
+from documents.uploads import (
+    OversizedUpload,
+    SizeLimitUploadHandler,
+    stored_file_name,
+    validate_upload,
+)
 from tests.factories import PDF_BYTES
 
 MB = 1024 * 1024
@@ -137,3 +143,70 @@ def test_a_stored_name_takes_its_extension_from_the_detected_type(content_type, 
 
     assert name.endswith(extension)
     assert len(name) == 32 + len(extension)
+
+
+class RecordingHandler(MemoryFileUploadHandler):
+    """Stands in for the handlers that write: keeps whatever it is handed, and counts it."""
+
+    received = 0
+
+    def handle_raw_input(self, *args, **kwargs) -> None:
+        self.activated = True
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self.received += len(raw_data)
+        return super().receive_data_chunk(raw_data, start)
+
+
+def parse(rf, files: list[SimpleUploadedFile], *later_handlers):
+    request = rf.post("/", {"file": files, "name": "kept"})
+    request.upload_handlers = [
+        SizeLimitUploadHandler(request),
+        *(handler(request) for handler in later_handlers),
+    ]
+    return request, request.FILES.getlist("file")
+
+
+def test_a_file_over_the_limit_reaches_the_writing_handlers_only_up_to_the_limit(rf, settings):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 100 * 1024
+
+    request, (received,) = parse(rf, [upload("big.pdf", PDF_BYTES + b"\0" * MB)], RecordingHandler)
+
+    recorder = request.upload_handlers[1]
+    assert 0 < recorder.received <= settings.ACCORD_MAX_UPLOAD_BYTES
+    assert isinstance(received, OversizedUpload)
+    assert received.size == len(PDF_BYTES) + MB
+    assert request.POST["name"] == "kept"
+    assert refusal(received).code == "too_large"
+
+
+def test_a_refused_files_temporary_file_is_removed_at_once(rf, settings, tmp_path):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 100 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    big = upload("big.pdf", PDF_BYTES + b"\0" * MB)
+
+    _request, (received,) = parse(rf, [big], TemporaryFileUploadHandler)
+
+    assert isinstance(received, OversizedUpload)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_files_before_a_refused_one_in_the_same_request_stay_readable(rf, settings, tmp_path):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 100 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    small, big = upload("small.pdf", PDF_BYTES), upload("big.pdf", PDF_BYTES + b"\0" * MB)
+
+    _request, (first, second) = parse(rf, [small, big], TemporaryFileUploadHandler)
+
+    assert first.read() == PDF_BYTES
+    assert validate_upload(first) == "application/pdf"
+    assert isinstance(second, OversizedUpload)
+
+
+def test_a_file_of_exactly_the_limit_arrives_whole(rf, settings):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 100 * 1024
+    content = PDF_BYTES.ljust(100 * 1024, b"\0")
+
+    _request, (received,) = parse(rf, [upload("max.pdf", content)], RecordingHandler)
+
+    assert received.read() == content

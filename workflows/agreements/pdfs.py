@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from audit.selectors import audit_event_list_for_target
+from audit.selectors import audit_checkpoint_latest
 from documents import services as documents_services
 from documents.kinds import kind_label
 from documents.models import Document
@@ -18,6 +18,7 @@ from signing import services as signing_services
 from signing.services import PasswordConfirmation, SignatureBox, SignatureField
 
 from .models import AidAgreement, TerminationRequest
+from .selectors import agreement_timeline
 
 AGREEMENT = "agreement"
 AGREEMENT_EVIDENCE = "agreement_evidence"
@@ -195,7 +196,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 "ip": e.ip_address or "",
                 "hash": e.hash,
             }
-            for e in audit_event_list_for_target(target=agreement).order_by("pk")
+            for e in agreement_timeline(agreement=agreement)
         ]
         with translation.override(language):
             status_label = agreement.get_status_display()
@@ -224,6 +225,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 "produced_at": timezone.now(),
                 "documents": versions,
                 "events": events,
+                "checkpoint": audit_checkpoint_latest(),
             },
             language=language,
         )

@@ -13,6 +13,7 @@ import audit.services as audit
 from accounts import services as accounts_services
 from accounts.models import Organization, OrganizationMembership, User
 from accounts.states import expect_state
+from documents.files import field_file_save
 from documents.uploads import validate_upload
 from workflows.inbox.services import process_start
 from workflows.review.forms import Decision
@@ -55,7 +56,7 @@ def _record(
 
 def _attach_certificate(application: OrganizationApplication, upload: UploadedFile) -> None:
     application.certificate_content_type = validate_upload(upload)
-    application.certificate.save(upload.name or "certificate", upload, save=False)
+    field_file_save(application.certificate, upload.name or "certificate", upload)
 
 
 def _check_credit_code_free(application: OrganizationApplication) -> None:

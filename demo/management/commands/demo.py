@@ -5,7 +5,8 @@ Everything is built through the services, as the pages would build it, so the au
 the flow's tasks, the documents, the signatures and the notifications are real. Idempotent:
 the platform PKI is created only when missing, users are keyed on their username, communities
 on their name, applications on their credit code and agreements on their title within their
-community; what exists is left alone, so a second run writes nothing.
+community; what exists is left alone, so a second run writes nothing. It ends with a signed
+checkpoint of the audit chain (none new when no event was added).
 
 Documents that the services leave to Celery (approval letters, agreement evidence summaries)
 are made here synchronously, so the demo's PDFs exist when the command returns whether or not
@@ -45,7 +46,7 @@ from demo.onboarding import (
 )
 from documents.models import Document
 from signing.models import SigningIdentity
-from signing.services import pki_init
+from signing.services import audit_checkpoint_create, pki_init
 from workflows.inbox.selectors import task_open_for
 from workflows.inbox.services import task_claim, task_complete
 from workflows.onboarding import services as onboarding
@@ -81,6 +82,8 @@ class Command(BaseCommand):
         users = {u.username: u for u in User.objects.filter(username__in=users)}
         for agreement_spec in AGREEMENTS:
             self.ensure_agreement(agreement_spec, users)
+        # Last: anchors every event above (nothing new when nothing changed).
+        self.checkpoint = audit_checkpoint_create()
         self.print_summary(users, elapsed=time.monotonic() - started)
 
     def ensure_pki(self) -> None:
@@ -240,6 +243,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  #{agreement.pk:<4} {agreement.status:<27} {spec.community}  {spec.title}"
             )
+        checkpoint = self.checkpoint
+        self.stdout.write(
+            f"Audit checkpoint #{checkpoint.number}: {checkpoint.event_count} events"
+            " (python manage.py verify_audit checks the log against it)."
+        )
         signed = Document.objects.filter(signature_records__isnull=False).distinct().count()
         self.stdout.write(
             f"Signed document versions: {signed}"

@@ -1,9 +1,11 @@
 import datetime
 import subprocess
+from pathlib import Path
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Task
@@ -12,8 +14,8 @@ from accounts.models import Notification
 from audit.models import AuditEvent
 from documents.models import Document, DocumentStage
 from signing.models import SignatureRecord
-from signing.services import validate_pdf
-from tests.factories import UserFactory
+from signing.services import audit_checkpoint_create, validate_pdf
+from tests.factories import UserFactory, pdf_upload
 from workflows.agreements import services
 from workflows.agreements.models import (
     AgreementProcess,
@@ -65,6 +67,20 @@ def test_the_end_date_must_be_after_the_effective_date(manager, community, organ
         )
     assert "end_date" in error.value.message_dict
     assert not AidAgreement.objects.exists()
+
+
+def test_an_update_refused_for_its_second_attachment_leaves_no_file_of_the_first(
+    draft, manager, settings
+):
+    text = SimpleUploadedFile("minutes.pdf", b"only text, not a PDF", "application/pdf")
+
+    with pytest.raises(ValidationError):
+        services.agreement_update(
+            agreement_id=draft.pk, actor=manager, attachments=(pdf_upload("plan.pdf"), text)
+        )
+
+    assert not draft.attachments.exists()
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []
 
 
 def test_only_a_manager_of_the_community_drafts(signer, community, organization):
@@ -174,6 +190,21 @@ def test_activation_produces_a_signed_evidence_summary(active):
     assert "帮扶协议v1" in joined
     assert "系统" in joined  # the flow's own events have no actor
     assert "system" not in joined
+
+
+def test_the_evidence_summary_cites_the_newest_audit_checkpoint(active):
+    from workflows.agreements.tasks import generate_agreement_evidence
+
+    checkpoint = audit_checkpoint_create()
+
+    generate_agreement_evidence(active.pk, "ended")
+
+    summary = Document.objects.filter(owner_id=str(active.pk), kind="agreement_evidence")
+    joined = "".join(pdf_text(summary.latest("version")).split())
+    assert f"#{checkpoint.number}" in joined
+    assert checkpoint.head_hash in joined
+    assert f"{timezone.localtime(checkpoint.created_at):%Y-%m-%d%H:%M:%S}" in joined
+    assert "审计日志检查点" in joined
 
 
 def test_evidence_is_made_once_per_stage(active):

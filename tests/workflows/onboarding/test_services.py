@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -32,6 +34,27 @@ def test_create_saves_a_draft_and_audits_it(applicant):
         str(application.pk),
         "draft",
     )
+
+
+class AuditDownError(Exception):
+    pass
+
+
+def test_a_create_that_fails_after_saving_the_certificate_leaves_no_file(
+    applicant, settings, monkeypatch
+):
+    def fail(*args, **kwargs):
+        raise AuditDownError
+
+    monkeypatch.setattr(services, "_record", fail)
+
+    with pytest.raises(AuditDownError):
+        services.application_create(
+            applicant=applicant, certificate=pdf_upload(), **application_fields(1)
+        )
+
+    assert not OrganizationApplication.objects.exists()
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []
 
 
 def test_create_refuses_a_text_file_named_pdf(applicant):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.urls import reverse
 
 from accounts.models import Organization, OrganizationMembership
@@ -121,6 +122,38 @@ def test_an_11_mb_upload_is_refused(client, applicant):
     assert response.status_code == 200
     assert "too large" in response.content.decode()
     assert not OrganizationApplication.objects.exists()
+
+
+class CountingTemporaryFileHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file handler, counting the bytes it writes to disk."""
+
+    written = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        type(self).written += len(raw_data)
+        super().receive_data_chunk(raw_data, start)
+
+
+def test_an_upload_over_the_limit_stops_being_received_and_the_form_says_so(
+    client, applicant, settings
+):
+    settings.ACCORD_MAX_UPLOAD_BYTES = 100 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload is spooled to a temporary file
+    settings.FILE_UPLOAD_HANDLERS = [
+        *settings.FILE_UPLOAD_HANDLERS[:-1],
+        f"{__name__}.CountingTemporaryFileHandler",
+    ]
+    CountingTemporaryFileHandler.written = 0
+    client.force_login(applicant)
+    big = SimpleUploadedFile("big.pdf", PDF_BYTES + b"0" * (1024 * 1024), "application/pdf")
+
+    response = client.post(reverse("onboarding:create"), form_data(15, certificate=big))
+
+    assert response.status_code == 200
+    assert "The file is too large: at most 100.0" in response.content.decode()
+    assert "Sunshine Aid 15" in response.content.decode()
+    assert not OrganizationApplication.objects.exists()
+    assert 0 < CountingTemporaryFileHandler.written <= settings.ACCORD_MAX_UPLOAD_BYTES
 
 
 def test_submitting_twice_shows_a_message_and_changes_nothing(client, submitted_application):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Community, Organization, User
 from accounts.selectors import community_managers, organization_signers
 from accounts.states import expect_state
+from documents.files import field_file_save
 from documents.uploads import validate_upload
 from signing.services import PasswordConfirmation
 from workflows.inbox.services import process_cancel, process_locked, process_start
@@ -42,7 +43,7 @@ def _attach(agreement: AidAgreement, upload: UploadedFile, actor: User) -> Agree
         size=upload.size,
         uploaded_by=actor,
     )
-    attachment.file.save(upload.name or "attachment", upload, save=False)
+    field_file_save(attachment.file, upload.name or "attachment", upload)
     attachment.save()
     return attachment
 
