@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -328,6 +329,14 @@ def signer_password_check(
 def _attempt_begin(*, user, identity, target) -> None:
     """Count the attempt before the password is hashed, so that parallel guesses cannot
     outrun the limit; refuse (committed, audited) while signing is locked."""
+    # The common case, one statement: not locked and under the limit, so count it.
+    counted = SignerPasswordLock.objects.filter(
+        user_id=user.pk,
+        locked_until__isnull=True,
+        failures__lt=settings.ACCORD_SIGNING_FAILURE_LIMIT,
+    ).update(failures=F("failures") + 1)
+    if counted:
+        return
     now = timezone.now()
     with transaction.atomic():
         lock, _created = SignerPasswordLock.objects.select_for_update().get_or_create(
