@@ -11,6 +11,7 @@ store the result as its next version. `validate_pdf` checks any PDF against our 
 from ..pdf import SignatureBox, SignatureField, StampTextError
 from ..validation import SignatureReport, ValidationReport
 from .checkpoints import audit_checkpoint_create, audit_checkpoint_signature_problem
+from .passwords import PasswordConfirmation, signer_password_check
 from .pki import (
     crl_current,
     crl_issue,
@@ -19,15 +20,8 @@ from .pki import (
     pki_init,
     root_certificate_pem,
 )
-from .signatures import (
-    PasswordConfirmation,
-    SignatureRefusedError,
-    document_sign,
-    document_sign_as_platform,
-    sign_pdf,
-    signer_password_check,
-    validate_pdf,
-)
+from .refusals import SignatureRefusedError
+from .signatures import document_sign, document_sign_as_platform, sign_pdf, validate_pdf
 from .throttle import verify_upload_admit
 
 __all__ = [
