@@ -22,82 +22,76 @@ class _AgreementTaskView(TaskPageView):
     def timeline(self) -> Any:
         return selectors.agreement_timeline(agreement=self.subject)
 
-    def sign_and_complete(
-        self, request: HttpRequest, work: Any, *, success: Any, form: Any, password: str
-    ) -> bool:
+    # What the signing service of the page is, and what it says when it has signed.
+    sign_service: Any = None
+    signed_message: Any = ""
+
+    def other_forms(self) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.render_task(request, sign_form=SignForm(), **self.other_forms())
+
+    def sign(self, request: HttpRequest) -> HttpResponse:
         """Confirm the password on its own first, so that a refusal stays in the audit log
-        (the task completion would roll it back), then sign and complete: `work` gets the
+        (the task completion would roll it back), then sign and complete: the service gets the
         confirmation to sign with, so the password is hashed once."""
-        ok, confirmation = run_service(
-            request,
-            lambda: signer_password_check(
-                user=request.user, password=password, target=self.subject
-            ),
-            form=form,
-        )
-        return ok and self.complete(request, lambda: work(confirmation), success=success, form=form)
+        agreement: AidAgreement = self.subject
+        form = SignForm(request.POST)
+        if form.is_valid():
+            ok, confirmation = run_service(
+                request,
+                lambda: signer_password_check(
+                    user=request.user, password=form.cleaned_data["password"], target=agreement
+                ),
+                form=form,
+            )
+            if ok and self.complete(
+                request,
+                lambda: self.sign_service(
+                    agreement_id=agreement.pk, actor=request.user, password=confirmation
+                ),
+                success=self.signed_message,
+                form=form,
+            ):
+                return redirect(agreement)
+        if form.is_bound and not form.errors:
+            return redirect(agreement)
+        return self.render_task(request, sign_form=form, **self.other_forms())
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self.sign(request)
 
 
 class SignTaskView(_AgreementTaskView):
     template_name = "agreements/sign_task.html"
+    sign_service = staticmethod(services.agreement_sign)
+    signed_message = _("You signed the agreement for your organization.")
 
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, sign_form=SignForm(), decline_form=DeclineForm())
+    def other_forms(self) -> dict[str, Any]:
+        return {"decline_form": DeclineForm()}
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if "decline" not in request.POST:
+            return self.sign(request)
         agreement: AidAgreement = self.subject
-        if "decline" in request.POST:
-            form = DeclineForm(request.POST)
-            if form.is_valid() and self.complete(
-                request,
-                lambda: services.agreement_decline(
-                    agreement_id=agreement.pk,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                ),
-                success=_("You declined the agreement."),
-                form=form,
-            ):
-                return redirect(agreement)
-            return self.render_task(request, sign_form=SignForm(), decline_form=form)
-        form = SignForm(request.POST)
-        if form.is_valid() and self.sign_and_complete(
+        form = DeclineForm(request.POST)
+        if form.is_valid() and self.complete(
             request,
-            lambda confirmation: services.agreement_sign(
-                agreement_id=agreement.pk, actor=request.user, password=confirmation
+            lambda: services.agreement_decline(
+                agreement_id=agreement.pk, actor=request.user, reason=form.cleaned_data["reason"]
             ),
-            success=_("You signed the agreement for your organization."),
+            success=_("You declined the agreement."),
             form=form,
-            password=form.cleaned_data["password"],
         ):
             return redirect(agreement)
-        if not form.errors:
-            return redirect(agreement)
-        return self.render_task(request, sign_form=form, decline_form=DeclineForm())
+        return self.render_task(request, sign_form=SignForm(), decline_form=form)
 
 
 class CountersignTaskView(_AgreementTaskView):
     template_name = "agreements/countersign_task.html"
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return self.render_task(request, sign_form=SignForm())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        agreement: AidAgreement = self.subject
-        form = SignForm(request.POST)
-        if form.is_valid() and self.sign_and_complete(
-            request,
-            lambda confirmation: services.agreement_countersign(
-                agreement_id=agreement.pk, actor=request.user, password=confirmation
-            ),
-            success=_("You countersigned the agreement: it is active."),
-            form=form,
-            password=form.cleaned_data["password"],
-        ):
-            return redirect(agreement)
-        if not form.errors:
-            return redirect(agreement)
-        return self.render_task(request, sign_form=form)
+    sign_service = staticmethod(services.agreement_countersign)
+    signed_message = _("You countersigned the agreement: it is active.")
 
 
 class DecideTerminationTaskView(TaskPageView):
