@@ -41,7 +41,12 @@ def audit_event_list_for_targets(*, targets: list[models.Model]) -> QuerySet[Aud
         by_type.setdefault(content_type.pk, []).append(str(target.pk))
     for type_id, ids in by_type.items():
         condition |= Q(target_type_id=type_id, target_id__in=ids)
-    return AuditEvent.objects.filter(condition).select_related("actor").order_by("pk")
+    return (
+        AuditEvent.objects.filter(condition)
+        .exclude(action=DENIAL_ACTION)  # as on one object's timeline: see above
+        .select_related("actor")
+        .order_by("pk")
+    )
 
 
 def audit_chain_head() -> tuple[int, int | None, str]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 import audit.services as audit
 from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
-from audit.selectors import audit_event_list_for_target
+from audit.selectors import audit_event_list_for_targets
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
@@ -89,7 +89,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_suspend": organization is not None
             and can_suspend_organization(organization, user),
             "suspend_form": SuspendForm(),
-            "events": audit_event_list_for_target(target=application),
+            # The organization's own events (its suspension, its members) belong here too.
+            "events": audit_event_list_for_targets(
+                targets=[application, organization] if organization else [application]
+            ),
             "documents": document_list_for_owner(organization) if organization else [],
         },
     )

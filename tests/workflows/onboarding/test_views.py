@@ -305,3 +305,18 @@ def test_a_pdf_named_html_is_stored_as_pdf(client, applicant):
     stored = OrganizationApplication.objects.get().certificate.name
     assert stored.startswith("onboarding/certificates/")
     assert stored.endswith(".pdf")
+
+
+def test_the_application_page_shows_the_organizations_suspension_and_why(
+    client, submitted_application, approver
+):
+    application = decide(submitted_application, approver, "approve")
+    client.force_login(approver)
+    client.post(
+        reverse("onboarding:suspend", args=[application.pk]),
+        {"action": "suspend", "reason": "Annual check failed", "expected_status": "active"},
+    )
+    page = client.get(application.get_absolute_url()).content.decode()
+    assert "Organization suspended" in page
+    assert "Active → Suspended" in page
+    assert "Annual check failed" in page
