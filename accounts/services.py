@@ -93,8 +93,17 @@ def organization_member_remove(
 
 
 def _organization_transition(
-    *, organization_id: int, actor: User, expected_status: str | None, transition: str
-) -> tuple[Organization, str]:
+    *,
+    organization_id: int,
+    actor: User,
+    expected_status: str | None,
+    transition: str,
+    action: str,
+    notice: tuple[Any, Any],
+    **payload: Any,
+) -> Organization:
+    """Suspend or reinstate: lock, the stale-page guard, the approver's right, the FSM
+    transition, the audit event on the organization and the notice to its admins."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
     expect_state(organization, expected_status)
     if not permissions.can_suspend_organization(organization, actor):
@@ -102,18 +111,24 @@ def _organization_transition(
     source = organization.status
     getattr(organization, transition)()
     organization.save()
-    return organization, source
-
-
-def _notify_organization_admins(organization: Organization, subject: Any, body: Any, **params):
+    audit.record(
+        action=action,
+        actor=actor,
+        target=organization,
+        from_state=source,
+        to_state=organization.status,
+        payload=payload,
+    )
+    subject, body = notice
     admins = selectors.organization_members(organization=organization, roles=(Role.ADMIN,))
     for admin in admins:
         notify(
             recipient=admin,
             subject=subject,
             body=body,
-            params={"name": organization.name, **params},
+            params={"name": organization.name, **payload},
         )
+    return organization
 
 
 @transaction.atomic
@@ -124,52 +139,32 @@ def organization_suspend(
     reinstated. `expected_status` is the state the approver's page showed."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the suspension.")})
-    organization, source = _organization_transition(
+    return _organization_transition(
         organization_id=organization_id,
         actor=actor,
         expected_status=expected_status,
         transition="suspend",
-    )
-    audit.record(
         action="organization.suspended",
-        actor=actor,
-        target=organization,
-        from_state=source,
-        to_state=organization.status,
-        payload={"reason": reason},
-    )
-    _notify_organization_admins(
-        organization,
-        _("Organization suspended: %(name)s"),
-        _("Your organization was suspended. Reason: %(reason)s"),
+        notice=(
+            _("Organization suspended: %(name)s"),
+            _("Your organization was suspended. Reason: %(reason)s"),
+        ),
         reason=reason,
     )
-    return organization
 
 
 @transaction.atomic
 def organization_reinstate(
     *, organization_id: int, actor: User, expected_status: str | None = None
 ) -> Organization:
-    organization, source = _organization_transition(
+    return _organization_transition(
         organization_id=organization_id,
         actor=actor,
         expected_status=expected_status,
         transition="reinstate",
-    )
-    audit.record(
         action="organization.reinstated",
-        actor=actor,
-        target=organization,
-        from_state=source,
-        to_state=organization.status,
+        notice=(_("Organization reinstated: %(name)s"), _("Your organization is active again.")),
     )
-    _notify_organization_admins(
-        organization,
-        _("Organization reinstated: %(name)s"),
-        _("Your organization is active again."),
-    )
-    return organization
 
 
 @transaction.atomic

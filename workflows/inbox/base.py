@@ -111,6 +111,11 @@ class AccordFlow(flow.Flow):
         return self.subject_of(process)
 
 
+def task_audit_target(task: Any) -> Any:
+    """The object whose page and timeline show a task's events and refusals."""
+    return task.flow_task.flow_class.instance.audit_target(task.process)
+
+
 def start_node() -> Any:
     """The `start` node every Accord flow begins with (see `AccordFlow.start_process`)."""
     return flow.StartHandle(this.start_process)

@@ -63,11 +63,6 @@ def task_subject(task: Task) -> Any:
     return task.flow_task.flow_class.instance.subject_of(task.process)
 
 
-def task_audit_target(task: Task) -> Any:
-    """The object whose timeline shows this task's events."""
-    return task.flow_task.flow_class.instance.audit_target(task.process)
-
-
 def task_get_for_user(*, task_id: int, user: User) -> Task:
     """A task the user holds or held, or one of the kind they may claim (whoever holds it
     now, so that losing a race to claim it says so); 404 for missing and "not yours" alike."""

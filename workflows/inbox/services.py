@@ -20,7 +20,7 @@ from viewflow.workflow.status import STATUS
 import audit.services as audit
 from accounts.models import User
 
-from .base import lock_processes
+from .base import lock_processes, task_audit_target
 from .registry import flow_for, registered_flows
 
 
@@ -49,7 +49,7 @@ def _audit_task(action: str, *, task: Any, actor: User, **payload: Any) -> None:
     audit.record(
         action=action,
         actor=actor,
-        target=task.flow_task.flow_class.instance.audit_target(task.process),
+        target=task_audit_target(task),
         payload={"task_id": task.pk, "task": task.flow_task.name, **payload},
     )
 

@@ -8,6 +8,8 @@ from viewflow.workflow.models import Task
 
 import audit.services as audit
 
+from .base import task_audit_target
+
 
 @receiver(post_save, sender=Task, dispatch_uid="audit_task_created")
 def _task_created(sender: Any, instance: Task, created: bool, **kwargs: Any) -> None:
@@ -15,7 +17,7 @@ def _task_created(sender: Any, instance: Task, created: bool, **kwargs: Any) -> 
         audit.record(
             action="task.created",
             actor=None,
-            target=instance.flow_task.flow_class.instance.audit_target(instance.process),
+            target=task_audit_target(instance),
             payload={
                 "task_id": instance.pk,
                 "task": instance.flow_task.name,

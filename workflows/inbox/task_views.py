@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 import audit.services as audit
 from audit.selectors import audit_event_list_for_target
 
+from .base import task_audit_target
 from .selectors import task_get_for_user
 from .services import task_complete
 from .web import run_service
@@ -46,14 +47,10 @@ class TaskPageView(View):
             return redirect(self.subject)
         if not node.can_execute(request.user, task):
             # Theirs, but their rights changed since they claimed it: a denial, not a race.
-            audit.record_denial(reason="not_allowed", target=self.audit_target())
+            audit.record_denial(reason="not_allowed", target=task_audit_target(self.task))
             messages.error(request, _("You are not allowed to do this."))
             return redirect("inbox:index")
         return super().dispatch(request, *args, **kwargs)
-
-    def audit_target(self) -> Any:
-        """Where the task's refusals are recorded: where its events are (see AccordFlow)."""
-        return self.node.flow_class.instance.audit_target(self.task.process)
 
     def timeline(self) -> Any:
         """The audit events the page shows: the subject's, unless it belongs to something
@@ -82,6 +79,6 @@ class TaskPageView(View):
                 work()
 
         ok, _result = run_service(
-            request, run, success=success, form=form, target=self.audit_target()
+            request, run, success=success, form=form, target=task_audit_target(self.task)
         )
         return ok

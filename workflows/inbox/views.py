@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .base import task_audit_target
 from .web import run_service
 
 TABS = {
@@ -47,7 +48,7 @@ def claim(request: HttpRequest, task_pk: int) -> HttpResponse:
         request,
         lambda: services.task_claim(task_id=task.pk, user=request.user),
         success=_("The task is yours now."),
-        target=selectors.task_audit_target(task),
+        target=task_audit_target(task),
     )
     if ok:
         return redirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
