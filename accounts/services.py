@@ -1,5 +1,6 @@
 """Writes to accounts: parties, memberships and the groups that carry their rights."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -249,17 +250,40 @@ def notify(
     `subject` and `body` are lazy translations formatted with `params` in the recipient's
     preferred language, not the language of whoever triggered the notification.
     """
-    params = params or {}
-    with translation.override(recipient.preferred_language):
-        notification = Notification.objects.create(
-            recipient=recipient,
-            subject=(str(subject) % params)[:200],
-            body=str(body) % params,
-            url=url,
-        )
-    if recipient.email:
-        _email_after_commit(notification.pk)
+    (notification,) = notify_all(
+        recipients=[recipient], subject=subject, body=body, params=params, url=url
+    )
     return notification
+
+
+def notify_all(
+    *,
+    recipients: Iterable[User],
+    subject: Any,
+    body: Any,
+    params: dict[str, Any] | None = None,
+    url: str = "",
+) -> list[Notification]:
+    """`notify` each of `recipients` (each in their own language), in one insert."""
+    params = params or {}
+    notifications = []
+    for recipient in recipients:
+        with translation.override(recipient.preferred_language):
+            notifications.append(
+                Notification(
+                    recipient=recipient,
+                    subject=(str(subject) % params)[:200],
+                    body=str(body) % params,
+                    url=url,
+                )
+            )
+    if not notifications:
+        return []
+    created = Notification.objects.bulk_create(notifications)
+    for notification in created:
+        if notification.recipient.email:
+            _email_after_commit(notification.pk)
+    return created
 
 
 class _PendingEmails:

@@ -1,7 +1,6 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.utils import timezone
 
 
@@ -9,36 +8,38 @@ from django.utils import timezone
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Email the notifications among `notification_ids` not emailed yet, over one mail
     connection; return how many were sent. Idempotent through each notification's `emailed_at`
-    mark. A failed send keeps the marks of those sent before it, then raises."""
+    mark. A failed send keeps the marks of those sent before it, then raises.
+
+    Two statements, each its own transaction: no lock is held while mail goes out. Celery
+    delivers a task again only after its worker died or its time limit passed, so two runs of
+    one batch do not overlap; at worst a crash between sending and marking sends again."""
     from .models import Notification
 
+    pending = list(
+        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "subject", "body", "recipient__email")
+    )
     sent: list[int] = []
     failure: Exception | None = None
-    with transaction.atomic():
-        pending = list(
-            Notification.objects.select_for_update(of=("self",))
-            .filter(pk__in=notification_ids, emailed_at__isnull=True)
-            .order_by("pk")
-            .values_list("pk", "subject", "body", "recipient__email")
-        )
-        if pending:
-            with get_connection() as mail:
-                for pk, subject, body, email in pending:
-                    message = EmailMessage(
-                        subject=f"[Accord] {subject}",
-                        body=body,
-                        from_email=settings.DEFAULT_FROM_EMAIL,
-                        to=[email],
-                        connection=mail,
-                    )
-                    try:
-                        message.send()
-                    except Exception as error:  # re-raised once the marks are saved
-                        failure = error
-                        break
-                    sent.append(pk)
-        if sent:
-            Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
+    if pending:
+        with get_connection() as mail:
+            for pk, subject, body, email in pending:
+                message = EmailMessage(
+                    subject=f"[Accord] {subject}",
+                    body=body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[email],
+                    connection=mail,
+                )
+                try:
+                    message.send()
+                except Exception as error:  # re-raised once the marks are saved
+                    failure = error
+                    break
+                sent.append(pk)
+    if sent:
+        Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
     if failure is not None:
         raise failure
     return len(sent)

@@ -173,10 +173,10 @@ def raw_lifecycle_pipeline(bench: Bench):
         stage="agreement_evidence:active",
     )
     assert evidence.document_id is not None, "the evidence summary was not produced"
-    # Accord renders: the agreement, the two stamps, the evidence summary and a stamp for its
-    # invisible signature (never drawn; the raw pipeline has no use for it).
-    assert len(html) == 5, f"expected 5 WeasyPrint renders per lifecycle, saw {len(html)}"
-    agreement_html, org_stamp_html, community_stamp_html, evidence_html, _unused = (
+    # Accord renders: the agreement, the two stamps and the evidence summary (its signature
+    # is invisible: no stamp).
+    assert len(html) == 4, f"expected 4 WeasyPrint renders per lifecycle, saw {len(html)}"
+    agreement_html, org_stamp_html, community_stamp_html, evidence_html = (
         standalone_html(h) for h in html
     )
     raw = raw_pipeline_for(

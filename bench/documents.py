@@ -8,7 +8,8 @@ twice (then the community countersigns, incrementally) and verify (both signatur
 to the raw library calls doing the same work in a loop without Accord's code:
 
 - render: `weasyprint.HTML(string=html).write_pdf()` with the HTML Accord's template produced
-  (its stylesheet link pointed at the static file on disk instead of our URL fetcher);
+  (its stylesheet link pointed at the static file on disk instead of our URL fetcher), with
+  one font configuration per thread as Accord keeps;
 - sign: pyHanko's `SimpleSigner` whose key is loaded once, pyHanko's in-process
   `DummyTimeStamper` with the same time-stamping certificate and key, the same field spec,
   stamp background, PAdES metadata, trust roots and CRL;
@@ -31,6 +32,7 @@ import cProfile  # noqa: E402
 import datetime as dt  # noqa: E402
 import pstats  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 from collections.abc import Callable, Iterable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -152,6 +154,17 @@ def _ecdsa_dummy_timestamper_class():
     return EcdsaDummyTimeStamper
 
 
+_fonts = threading.local()
+
+
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_fonts, "config", None) is None:
+        _fonts.config = FontConfiguration()
+    return _fonts.config
+
+
 class RawPipeline:
     """WeasyPrint and pyHanko as a developer would call them: keys loaded once, then a loop."""
 
@@ -209,7 +222,9 @@ class RawPipeline:
     def render(html: str) -> bytes:
         import weasyprint
 
-        return weasyprint.HTML(string=html).write_pdf()
+        # One font configuration per thread, as Accord keeps (documents/rendering.py): the
+        # comparison is about Accord's own work, not about how it calls WeasyPrint.
+        return weasyprint.HTML(string=html).write_pdf(font_config=_font_config())
 
     def _stamp_file(self, stamp_pdf: bytes) -> str:
         # pyHanko imports a stamp background page from a file.

@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .models import verification_path
@@ -216,6 +217,19 @@ def _pdf_context(verification_code: str) -> dict[str, str]:
     }
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """This thread's WeasyPrint font configuration, made once: building one (fontconfig and
+    Pango's font map) costs milliseconds per render. Accord's stylesheets declare no
+    @font-face, so nothing accumulates in it; Pango's objects are not shared across threads."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(template_name: str, context: dict[str, Any], language: str) -> RenderedPdf:
     """Render `templates/<template_name>` (a template under `pdf/`) to a PDF in `language`.
 
@@ -239,7 +253,7 @@ def render_pdf(template_name: str, context: dict[str, Any], language: str) -> Re
         with _watch_missing_glyphs() as recorder:
             document = HTML(
                 string=html, base_url=public_url(), url_fetcher=StaticOnlyURLFetcher()
-            ).render()
+            ).render(font_config=_font_config())
             pdf = document.write_pdf()
     if recorder.messages:
         raise MissingGlyphError(f"{template_name}: {recorder.messages[0]}")
@@ -264,7 +278,7 @@ def render_stamp(*, lines: list[str], width_mm: float, height_mm: float) -> byte
     with _watch_missing_glyphs() as recorder:
         pdf = HTML(
             string=html, base_url=public_url(), url_fetcher=StaticOnlyURLFetcher()
-        ).write_pdf()
+        ).write_pdf(font_config=_font_config())
     if recorder.messages:
         raise MissingGlyphError(f"stamp: {recorder.messages[0]}")
     return pdf

@@ -6,7 +6,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
@@ -139,14 +140,16 @@ def document_add_version(
     created_by: Any = None,
     action: str = "document.version_added",
     owner: models.Model | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Document:
     """Store bytes derived from `previous` (a signed copy, say) as the next version.
 
     Title, language and page count carry over; the new version gets its own verification code
     (its pages still print the code of the version that was rendered). Audited as `action` on
     the owner (`owner` when the caller has it at hand, else read), naming the version it
-    derives from. Refused (ValidationError, code "stale") when `previous` is no longer the
-    newest version: the existing versions are locked while this is checked.
+    derives from, with `payload` added. Refused (ValidationError, code "stale") when
+    `previous` is no longer the newest version: the existing versions are locked while this
+    is checked.
     """
     if owner is None:
         owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
@@ -161,7 +164,11 @@ def document_add_version(
         verification_code=_fresh_verification_code(),
         created_by=created_by,
         action=action,
-        payload={"previous_version": previous.version, "previous_document_id": previous.pk},
+        payload={
+            "previous_version": previous.version,
+            "previous_document_id": previous.pk,
+            **(payload or {}),
+        },
         derives_from=previous.version,
     )
 
@@ -174,15 +181,32 @@ def document_stage_claim(*, owner: models.Model, stage: str) -> DocumentStage | 
     inside the transaction that generates the document and give the row its document with
     `document_stage_complete`; a rollback releases the claim.
     """
-    try:
-        with transaction.atomic():
-            return DocumentStage.objects.create(
-                owner_type=ContentType.objects.get_for_model(owner),
-                owner_id=str(owner.pk),
-                stage=stage,
-            )
-    except IntegrityError:
+    claim = DocumentStage(
+        owner_type=ContentType.objects.get_for_model(owner),
+        owner_id=str(owner.pk),
+        stage=stage,
+        created_at=timezone.now(),
+    )
+    # One statement, no savepoint: INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite
+    # alike) answers with the new id, or with nothing when the row exists.
+    table = connection.ops.quote_name(DocumentStage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (owner_type_id, owner_id, stage, created_at) "  # noqa: S608 - the table name is ours
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [
+                claim.owner_type_id,
+                claim.owner_id,
+                claim.stage,
+                connection.ops.adapt_datetimefield_value(claim.created_at),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    claim.pk = row[0]
+    claim._state.adding = False
+    return claim
 
 
 def document_stage_complete(*, claim: DocumentStage, document: Document) -> Document:

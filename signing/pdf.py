@@ -43,10 +43,11 @@ class StampTextError(ValueError):
 
 @dataclass(frozen=True)
 class SignatureField:
-    """An empty signature field to create: `box` is (x1, y1, x2, y2) in PDF points."""
+    """An empty signature field to create: `box` is (x1, y1, x2, y2) in PDF points, or None
+    for an invisible signature."""
 
     name: str
-    box: tuple[int, int, int, int]
+    box: tuple[int, int, int, int] | None
     page: int = 0
 
 
@@ -114,11 +115,14 @@ def _latin1(text: str) -> bool:
 
 
 def stamp_style(
-    *, signer: str, role: str, signed_at: str, background: bytes | None
+    *, signer: str, role: str, signed_at: str, background: bytes | None, visible: bool = True
 ) -> tuple[TextStampStyle, dict]:
     """With a background (which carries the signer and role, in any script), the stamp adds
-    the exact signing time underneath; without one it writes all three lines itself."""
+    the exact signing time underneath; without one it writes all three lines itself. An
+    invisible signature is never drawn, so its text may be in any script."""
     text_style = TextBoxStyle(font_size=STAMP_FONT_SIZE)
+    if not visible:
+        return TextStampStyle(stamp_text="", text_box_style=text_style), {}
     if background is not None:
         style = TextStampStyle(
             stamp_text="%(signed_at)s",
@@ -172,8 +176,15 @@ def apply_signature(
     """One incremental PAdES B-LT update: the new fields (if any), the signature with its
     timestamp, and the certificates and CRLs needed to validate it offline (in the DSS,
     covered by the signature itself)."""
+    fields_to_create = tuple(fields_to_create)
+    # A field created here without a box is invisible: pyHanko draws no stamp for it.
+    invisible = any(spec.name == field_name and spec.box is None for spec in fields_to_create)
     style, text_params = stamp_style(
-        signer=signer_name, role=role, signed_at=signed_at, background=stamp_background
+        signer=signer_name,
+        role=role,
+        signed_at=signed_at,
+        background=stamp_background,
+        visible=not invisible,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     for spec in fields_to_create:

@@ -101,14 +101,42 @@ def require_identity(kind: str) -> SigningIdentity:
 
 def require_identities(*kinds: str) -> tuple[SigningIdentity, ...]:
     """The platform's current identity of each kind (the newest unrevoked), in one query."""
+    platform, _also = _platform_and(kinds, also=None)
+    return platform
+
+
+def signing_identities(
+    identity: SigningIdentity | None,
+) -> tuple[SigningIdentity, SigningIdentity, SigningIdentity]:
+    """(the signer, the root, the time-stamping unit) in one query: `identity` read afresh
+    (another process may have revoked it since it was loaded), or the platform's own signing
+    identity when `identity` is None."""
+    if identity is None:
+        (platform, root, unit), _also = _platform_and(
+            (Kind.PLATFORM, Kind.ROOT, Kind.TIMESTAMPING), also=None
+        )
+        return platform, root, unit
+    (root, unit), fresh = _platform_and((Kind.ROOT, Kind.TIMESTAMPING), also=identity.pk)
+    if fresh is None:
+        raise SigningIdentity.DoesNotExist(f"Signing identity {identity.pk} no longer exists.")
+    return fresh, root, unit
+
+
+def _platform_and(
+    kinds: tuple[str, ...], *, also: int | None
+) -> tuple[tuple[SigningIdentity, ...], SigningIdentity | None]:
+    current = models.Q(kind__in=kinds, owner_type=None, revoked_at=None)
+    rows = SigningIdentity.objects.filter(current | models.Q(pk=also) if also else current)
     newest: dict[str, SigningIdentity] = {}
-    for identity in SigningIdentity.objects.filter(
-        kind__in=kinds, owner_type=None, revoked_at=None
-    ).order_by("created_at", "pk"):
-        newest[identity.kind] = identity
+    other = None
+    for row in rows.order_by("created_at", "pk"):
+        if row.pk == also:
+            other = row
+        if row.kind in kinds and row.owner_type_id is None and row.revoked_at is None:
+            newest[row.kind] = row
     if any(kind not in newest for kind in kinds):
         raise RuntimeError("The platform PKI is not set up: run `manage.py init_pki`.")
-    return tuple(newest[kind] for kind in kinds)
+    return tuple(newest[kind] for kind in kinds), other
 
 
 @transaction.atomic

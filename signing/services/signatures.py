@@ -12,13 +12,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-import audit.services as audit
-from documents import selectors as documents_selectors
 from documents import services as documents_services
 from documents.models import Document
 
@@ -32,23 +29,16 @@ from .pki import (
     Reason,
     loaded_signer,
     loaded_timestamper,
-    require_identities,
     require_identity,
+    signing_identities,
     trust_anchors,
 )
 from .refusals import _refuse
 
 
-def _ensure_usable(identity: SigningIdentity, *, user, target=None) -> SigningIdentity:
-    """Re-read the identity's status (another process may have revoked it) and refuse,
-    audited, an identity that is revoked, expired or not a signing identity. Only the status
-    is read again: an identity's certificate and key never change."""
-    fresh = identity
-    fresh.revoked_at, fresh.not_after, fresh.kind = (
-        SigningIdentity.objects.filter(pk=identity.pk)
-        .values_list("revoked_at", "not_after", "kind")
-        .get()
-    )
+def _ensure_usable(fresh: SigningIdentity, *, user, target=None) -> SigningIdentity:
+    """Refuse, audited, an identity (as just read from the database) that is revoked, expired
+    or not a signing identity."""
     if fresh.revoked_at is not None:
         raise _refuse(
             message=_("This signing identity has been revoked and can no longer sign."),
@@ -86,6 +76,8 @@ def _sign(
     *,
     pdf_bytes: bytes,
     identity: SigningIdentity,
+    root: SigningIdentity,
+    unit: SigningIdentity,
     field_name: str,
     reason: str,
     location: str,
@@ -96,7 +88,6 @@ def _sign(
     stamp_background: bytes | None,
     password_confirmed: bool = False,
 ) -> tuple[bytes, dt.datetime]:
-    root, unit = require_identities(Kind.ROOT, Kind.TIMESTAMPING)
     signed_at = timezone.now()
     signer_name = identity.common_name if user is None else f"{identity.common_name} · {user}"
     signed = pdf.apply_signature(
@@ -140,10 +131,13 @@ def sign_pdf(
     stamp font cannot draw it. A revoked identity is refused (audited). Storing the result
     and auditing the signature is the caller's job (see `document_sign`).
     """
+    identity, root, unit = signing_identities(identity)
     identity = _ensure_usable(identity, user=user)
     signed, _signed_at = _sign(
         pdf_bytes=pdf_bytes,
         identity=identity,
+        root=root,
+        unit=unit,
         field_name=field_name,
         reason=reason,
         location=location,
@@ -156,19 +150,10 @@ def sign_pdf(
     return signed
 
 
-def _ensure_latest(document: Document) -> None:
-    """Refuse an outdated version up front, before signing it for nothing; the check that
-    counts is repeated with the versions locked when the signed copy is stored."""
-    if documents_selectors.document_has_newer_version(document):
-        raise ValidationError(
-            _("A newer version of this document exists: sign that one."), code="stale"
-        )
-
-
 def _sign_document(
     *,
     document: Document,
-    identity: SigningIdentity,
+    identity: SigningIdentity | None,
     user,
     field_name: str,
     reason: str,
@@ -179,8 +164,10 @@ def _sign_document(
     stamp_background: bytes | None,
     owner=None,
 ) -> Document:
+    # An outdated `document` is refused (stale) when the signed copy is stored, with the
+    # versions locked; the callers' own state checks make that rare enough not to ask first.
+    identity, root, unit = signing_identities(identity)
     identity = _ensure_usable(identity, user=user, target=document)
-    _ensure_latest(document)
     with document.file.open("rb") as stored:
         original = stored.read()
     if hashlib.sha256(original).hexdigest() != document.sha256:
@@ -195,6 +182,8 @@ def _sign_document(
     signed, signed_at = _sign(
         pdf_bytes=original,
         identity=identity,
+        root=root,
+        unit=unit,
         field_name=field_name,
         reason=reason,
         location=location,
@@ -207,12 +196,23 @@ def _sign_document(
     )
     # No savepoint of its own: a failure here fails the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        previous = document
-        # Refused as stale, with the versions locked, if someone signed meanwhile.
+        # Refused as stale, with the versions locked, if someone signed meanwhile. The new
+        # version's one audit event says who signed it with which identity, in which field.
         new_version = documents_services.document_add_version(
-            previous=previous, pdf_bytes=signed, created_by=user, owner=owner
+            previous=document,
+            pdf_bytes=signed,
+            created_by=user,
+            owner=owner,
+            action="document.signed",
+            payload={
+                "field": field_name,
+                "identity": identity.pk,
+                "serial": identity.serial,
+                "role": signer_label,
+                "certify": certify,
+            },
         )
-        record = SignatureRecord.objects.create(
+        SignatureRecord.objects.create(
             document=new_version,
             identity=identity,
             user=user,
@@ -220,22 +220,6 @@ def _sign_document(
             reason=reason,
             field_name=field_name,
             role_label=signer_label,
-        )
-        audit.record(
-            action="document.signed",
-            actor=user,
-            target=new_version,
-            payload={
-                "previous": previous.pk,
-                "version": new_version.version,
-                "sha256": new_version.sha256,
-                "field": field_name,
-                "identity": identity.pk,
-                "serial": identity.serial,
-                "signature_record": record.pk,
-                "role": signer_label,
-                "certify": certify,
-            },
         )
     return new_version
 
@@ -301,7 +285,7 @@ def document_sign_as_platform(
     password. Returns the new version."""
     return _sign_document(
         document=document,
-        identity=require_identity(Kind.PLATFORM),
+        identity=None,  # the platform's own
         user=None,
         field_name=field_name,
         reason=reason,

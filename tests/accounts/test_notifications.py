@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.functional import lazy
 
 from accounts.models import Notification
-from accounts.services import notify
+from accounts.services import notify, notify_all
 from accounts.tasks import send_notification_emails
 from tests.factories import UserFactory
 
@@ -38,6 +38,24 @@ def test_notify_renders_in_the_recipients_language_not_the_senders(db, preferred
     notification.refresh_from_db()
     assert notification.subject == preferred
     assert notification.recipient == recipient
+
+
+def test_notifying_several_people_is_one_insert_each_in_their_language(
+    db, django_assert_num_queries, django_capture_on_commit_callbacks, mailoutbox
+):
+    chinese = UserFactory(username="zh", preferred_language="zh-hans", email="zh@example.org")
+    english = UserFactory(username="en", preferred_language="en", email="")
+
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+        created = notify_all(recipients=[chinese, english], subject=active_language(), body="-")
+
+    assert [(n.recipient, n.subject) for n in created] == [
+        (chinese, "zh-hans"),
+        (english, "en"),
+    ]
+    assert Notification.objects.count() == 2
+    # Only the person with an address is emailed.
+    assert [m.to for m in mailoutbox] == [["zh@example.org"]]
 
 
 def test_notify_formats_subject_and_body_with_params(db):

@@ -15,7 +15,7 @@ from django.http import Http404
 from accounts.models import Organization
 from audit.models import AuditEvent
 from documents import selectors, services
-from documents.models import Document
+from documents.models import Document, DocumentStage
 from documents.rendering import MissingContextError
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -323,3 +323,18 @@ def test_concurrent_versions_never_share_a_number_or_leave_a_stray_file(settings
     assert len(stored) == 1
     assert len(versions) == len(set(versions)) == 3
     assert len(stored_files(Path(settings.MEDIA_ROOT))) == len(versions)
+
+
+def test_a_stage_is_claimed_once_and_completed_with_its_document(organization):
+    claim = services.document_stage_claim(owner=organization, stage="letter:approved")
+
+    assert claim is not None
+    assert services.document_stage_claim(owner=organization, stage="letter:approved") is None
+    letter = render_letter(organization)
+    services.document_stage_complete(claim=claim, document=letter)
+    stored = DocumentStage.objects.get()
+    assert (stored.pk, stored.stage, stored.document) == (claim.pk, "letter:approved", letter)
+    assert stored.created_at is not None
+    other = services.document_stage_claim(owner=organization, stage="letter:revoked")
+    assert other is not None
+    assert other.pk != claim.pk

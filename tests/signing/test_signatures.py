@@ -6,6 +6,7 @@ import pytest
 from asn1crypto import tsp
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -182,6 +183,22 @@ def test_stamp_text_outside_latin_needs_a_background(org_identity):
         )
 
 
+def test_an_invisible_signature_needs_no_stamp_whatever_its_script(org_identity):
+    signed = services.sign_pdf(
+        pdf_bytes=pdf.blank_pdf(),
+        identity=org_identity,
+        field_name="platform",
+        reason="平台封存",
+        signer_label="平台",
+        fields_to_create=[pdf.SignatureField(name="platform", box=None, page=0)],
+    )
+
+    reader = PdfFileReader(BytesIO(signed))
+    widget = reader.root["/AcroForm"]["/Fields"][0].get_object()
+    assert [float(x) for x in widget["/Rect"]] == [0, 0, 0, 0]
+    assert services.validate_pdf(signed).ok is True
+
+
 @pytest.mark.parametrize("background_kind", ["png", "pdf"])
 def test_stamp_background_carries_the_chinese_label(org_identity, background_kind):
     background = chinese_label_png() if background_kind == "png" else pdf.blank_pdf()
@@ -313,10 +330,16 @@ def test_document_sign_stores_a_new_version_with_its_record(unsigned_document, o
         "organization",
     )
     assert record.role_label == "Signer"
+    # One event per signature, on the document's owner, naming the signed version.
     event = AuditEvent.objects.get(action="document.signed")
-    assert event.target_id == str(signed.pk)
+    assert event.target_id == str(unsigned_document.owner_id)
     assert event.actor == signer
     assert event.payload["serial"] == org_identity.serial
+    assert (event.payload["document_id"], event.payload["previous_version"]) == (
+        signed.pk,
+        unsigned_document.version,
+    )
+    assert not AuditEvent.objects.filter(action="document.version_added").exists()
 
 
 def test_wrong_password_is_refused_audited_and_nothing_is_signed(unsigned_document, org_identity):
@@ -370,7 +393,8 @@ def test_signing_an_outdated_version_is_refused(unsigned_document, pki):
         fields_to_create=[pdf.SignatureField("platform", (50, 50, 250, 130))],
     )
 
-    with pytest.raises(ValidationError, match="newer version"):
+    # Refused when the signed copy is stored, which fails the caller's transaction.
+    with pytest.raises(ValidationError, match="newer version"), transaction.atomic():
         services.document_sign_as_platform(
             document=unsigned_document,
             field_name="again",

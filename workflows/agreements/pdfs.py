@@ -237,8 +237,5 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             reason=str(reason),
             signer_label=str(role),
             fields_to_create=(SignatureField(name="platform", box=None, page=0),),
-            # Never drawn, but the stamp is built anyway, and its built-in font has no
-            # Chinese: a translated role needs the rendered label.
-            stamp_background=render_stamp(lines=[str(role)], width_mm=60, height_mm=18),
         )
         return documents_services.document_stage_complete(claim=claim, document=sealed)

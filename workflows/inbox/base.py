@@ -17,10 +17,11 @@ from viewflow.workflow import flow
 from viewflow.workflow.models import Process
 
 
-def lock_processes(rows: QuerySet[Process]) -> None:
+def lock_processes(rows: QuerySet[Process]) -> Any:
     """Lock `rows` of viewflow's process table until the transaction ends: the one row every
-    flow lock of a process takes, whatever the flow."""
-    rows.select_for_update().exists()
+    flow lock of a process takes, whatever the flow. Returns the flow class of the first
+    row, None when there is none."""
+    return rows.select_for_update().order_by("pk").values_list("flow_class", flat=True).first()
 
 
 class ProcessRowLock:

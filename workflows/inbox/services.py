@@ -21,7 +21,7 @@ import audit.services as audit
 from accounts.models import User
 
 from .base import lock_processes, task_audit_target
-from .registry import flow_for, registered_flows
+from .registry import flow_for
 
 
 class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
@@ -36,12 +36,15 @@ class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
 def _locked_task(task_id: int) -> Iterator[tuple[Any, Any]]:
     """Yield (task, flow_task) read afresh under the flow's lock on the task's process, with
     the process and the domain object it is about: two queries, the lock (the same process
-    row every flow lock takes) and the task with everything its policy and service read."""
+    row every flow lock takes, which names the flow) and the task with everything its
+    flow's policies and services read."""
     with transaction.atomic(savepoint=False):
         of_task = Task.objects.filter(pk=task_id).values("process_id")[:1]
-        lock_processes(Process.objects.filter(pk=Subquery(of_task)))
-        related = {r for f in registered_flows() for r in f.instance.task_related()}
-        task = Task.objects.select_related("process", *sorted(related)).get(pk=task_id)
+        flow_class = lock_processes(Process.objects.filter(pk=Subquery(of_task)))
+        if flow_class is None:
+            raise Task.DoesNotExist
+        related = flow_class.instance.task_related()
+        task = Task.objects.select_related("process", *related).get(pk=task_id)
         yield task, task.flow_task
 
 

@@ -34,14 +34,13 @@ def record(agreement: AidAgreement, *, action: str, actor: User | None, source: 
 
 
 def notify(users: Any, agreement: AidAgreement, subject: Any, body: Any, **params: Any) -> None:
-    for user in users:
-        accounts_services.notify(
-            recipient=user,
-            subject=subject,
-            body=body,
-            params={"title": agreement.title, **params},
-            url=reverse("agreements:detail", args=[agreement.pk]),
-        )
+    accounts_services.notify_all(
+        recipients=users,
+        subject=subject,
+        body=body,
+        params={"title": agreement.title, **params},
+        url=reverse("agreements:detail", args=[agreement.pk]),
+    )
 
 
 def parties(agreement: AidAgreement) -> list[User]:
