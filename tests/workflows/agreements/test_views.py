@@ -405,3 +405,19 @@ def test_an_attachment_named_html_is_stored_as_pdf(client, manager, community, o
     attachment = AgreementAttachment.objects.get()
     assert attachment.file.name.endswith(".pdf")
     assert attachment.name == "page.html"
+
+
+def test_a_wrong_signing_password_shows_on_the_signers_timeline_only(client, manager, signer, sent):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    client.post(task_url, {"sign": "1", "password": "wrong"})
+    refused = AuditEvent.objects.get(action="signature.refused")
+
+    page = client.get(sent.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "签署被拒绝" in page
+    assert client.get(task_url).content.decode().count("Signature refused") == 1
+
+    client.force_login(manager)
+    page = client.get(sent.get_absolute_url()).content.decode()
+    assert "Signature refused" not in page
+    assert refused.action not in page
