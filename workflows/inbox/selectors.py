@@ -77,6 +77,13 @@ def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
     )
 
 
+def task_count_waiting(user: User) -> int:
+    """How many tasks wait for the user: theirs, and those they may claim (one query)."""
+    mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+    available = Q(status=STATUS.NEW, owner__isnull=True) & _claimable(user)
+    return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).filter(mine | available).count()
+
+
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:
     """Which of `task_ids` belong to a queue `user` takes tasks from, so that releasing them
     puts them where the user (and colleagues) find them again; one query. A task only its
