@@ -18,6 +18,14 @@ STATUS_FILTERS: dict[str, list[str]] = {
     "signed": [Status.ACTIVE, Status.TERMINATION_REQUESTED],
     "expired": [Status.EXPIRED],
     "ended": [Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.WITHDRAWN],
+    # Still under way: what a party's overview lists.
+    "open": [
+        Status.DRAFT,
+        Status.PENDING_ORG_SIGNATURE,
+        Status.PENDING_COMMUNITY_SIGNATURE,
+        Status.ACTIVE,
+        Status.TERMINATION_REQUESTED,
+    ],
 }
 
 
