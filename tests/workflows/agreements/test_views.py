@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 from workflows.agreements import services
 from workflows.agreements.models import AidAgreement, TerminationRequest
 
-from .helpers import open_decision, open_task, send
+from .helpers import open_decision, open_task, send, sign
 
 Status = AidAgreement.Status
 
@@ -421,3 +421,10 @@ def test_a_wrong_signing_password_shows_on_the_signers_timeline_only(client, man
     page = client.get(sent.get_absolute_url()).content.decode()
     assert "Signature refused" not in page
     assert refused.action not in page
+
+
+def test_done_by_me_shows_that_the_signer_signed(client, signer, sent, password):
+    sign(sent, signer, password)
+    client.force_login(signer)
+    page = client.get(reverse("inbox:index") + "?tab=done").content.decode()
+    assert '<td class="outcome">Signed by the organization</td>' in page
