@@ -29,6 +29,8 @@ class AccountsConfig(AppConfig):
                 "auth.login_failed": _("Failed login"),
                 "auth.locked_out": _("Locked out after failed logins"),
                 "auth.signed_up": _("Signed up"),
+                "auth.password_reset": _("Password reset by email"),
+                "profile.updated": _("Profile updated"),
                 "organization.created": _("Organization created"),
                 "organization.member_added": _("Member added"),
                 "organization.member_removed": _("Member removed"),

@@ -76,5 +76,11 @@ def _permissions_sql(alias: str) -> str:
 
 def forget_permissions(user: Any) -> None:
     """Drop the permissions cached on this user instance (after its groups changed)."""
-    for attribute in (_CACHE, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for attribute in (
+        _CACHE,
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+        "_accord_roles",  # accounts.selectors.user_roles
+    ):
         user.__dict__.pop(attribute, None)

@@ -1,10 +1,12 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm, UserCreationForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import selectors, services
 from .models import User
 from .validators import validate_plain_multiline_text, validate_plain_text
 
@@ -48,3 +50,62 @@ class ApproverGrantForm(forms.Form):
         if user is None:
             raise forms.ValidationError(_("There is no account with this username."))
         return user
+
+
+def email_taken(email: str, *, by_other_than: User | None = None) -> bool:
+    others = User.objects.filter(email__iexact=email)
+    if by_other_than is not None:
+        others = others.exclude(pk=by_other_than.pk)
+    return others.exists()
+
+
+class ProfileForm(PlainTextFormMixin, forms.ModelForm):
+    """What a person changes about themselves; the phone number is checked by the model's
+    validator (accounts.validators.validate_phone)."""
+
+    email = forms.EmailField(label=_("Email"), required=True)
+
+    class Meta:
+        model = User
+        fields = ("display_name", "email", "phone", "preferred_language")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if email_taken(email, by_other_than=self.instance):
+            raise forms.ValidationError(_("An account with this email already exists."))
+        return email
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class LocalizedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, whose email speaks the language the person chose and links to
+    the public address of the site (not whatever host the request named)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        context = {**context, "public_url": settings.ACCORD_PUBLIC_URL}
+        with translation.override(context["user"].preferred_language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    """Setting a new password from a reset link leaves an audit row."""
+
+    def save(self, commit: bool = True) -> Any:
+        return services.user_password_reset(form=self, commit=commit)

@@ -65,3 +65,10 @@ def speaks_for_organization(organization: Organization, user: User) -> bool:
 def can_suspend_organization(organization: Organization, user: User) -> bool:
     """Approvers suspend and reinstate organizations, never one they belong to."""
     return has_platform_right(user, SUSPEND_ORGANIZATION) and not is_org_member(organization, user)
+
+
+def can_edit_profile(person: User, user: User) -> bool:
+    """People edit their own profile (name, email, phone, language) and nobody else's."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
+        person.pk == user.pk
+    )

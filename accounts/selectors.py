@@ -2,7 +2,8 @@
 
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import Exists, Model, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
@@ -14,6 +15,7 @@ from .models import (
     Notification,
     Organization,
     OrganizationMembership,
+    OrganizationRoleGroup,
     User,
 )
 
@@ -125,3 +127,53 @@ def party_members(*, organization_id: int, community_id: int) -> QuerySet[User]:
 def user_is_approver(user: User) -> bool:
     """A member of the platform's approvers group (superusers hold its rights without it)."""
     return user.groups.filter(name=APPROVERS_GROUP).exists()
+
+
+# The kinds of work a person has, as navigation and the landing page read them.
+ROLE_APPROVER = "approver"
+ROLE_ORG_MEMBER = "org_member"
+ROLE_COMMUNITY_MANAGER = "community_manager"
+ROLE_RESIDENT = "resident"  # none of the others: someone who signed up
+_ROLES_CACHE = "_accord_roles"
+
+
+def user_roles(*, user: User) -> frozenset[str]:
+    """What `user` works as: an approver (the approvers group; superusers hold its rights), a
+    member of an organization, a manager of a community (through the groups that carry those
+    parties' rights, as the party rules count them); "resident" when none of these.
+
+    One query, kept on the user instance for the request like its permissions."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return frozenset()
+    cached = user.__dict__.get(_ROLES_CACHE)
+    if cached is not None:
+        return cached
+    in_groups = User.groups.through.objects.filter(user_id=user.pk)
+    org, community, approver = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            org=Exists(
+                OrganizationRoleGroup.objects.filter(group_id__in=in_groups.values("group_id"))
+            ),
+            community=Exists(
+                Community.objects.filter(managers_group_id__in=in_groups.values("group_id"))
+            ),
+            approver=Exists(
+                Group.objects.filter(pk__in=in_groups.values("group_id"), name=APPROVERS_GROUP)
+            ),
+        )
+        .values_list("org", "community", "approver")
+        .get()
+    )
+    roles = {
+        role
+        for role, held in (
+            (ROLE_ORG_MEMBER, org),
+            (ROLE_COMMUNITY_MANAGER, community),
+            (ROLE_APPROVER, approver or user.is_superuser),
+        )
+        if held
+    }
+    result = frozenset(roles or {ROLE_RESIDENT})
+    user.__dict__[_ROLES_CACHE] = result
+    return result

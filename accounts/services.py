@@ -328,3 +328,50 @@ def user_sign_up(*, form: Any) -> User:
     user = form.save()
     audit.record(action="auth.signed_up", actor=user, target=user)
     return user
+
+
+@transaction.atomic
+def user_profile_update(
+    *,
+    user_id: int,
+    actor: User,
+    display_name: str,
+    email: str,
+    phone: str,
+    preferred_language: str,
+) -> User:
+    """A person changes their own name, email, phone number and language; the audit row names
+    the fields that changed (their new values stay on the account)."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if not permissions.can_edit_profile(user, actor):
+        raise PermissionDenied
+    email = email.strip().lower()
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": _("An account with this email already exists.")})
+    new = {
+        "display_name": display_name.strip(),
+        "email": email,
+        "phone": phone.strip(),
+        "preferred_language": preferred_language,
+    }
+    changed = sorted(name for name, value in new.items() if getattr(user, name) != value)
+    for name, value in new.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password", "username"])
+    if changed:
+        user.save(update_fields=changed)
+        audit.record(
+            action="profile.updated", actor=actor, target=user, payload={"fields": changed}
+        )
+    return user
+
+
+@transaction.atomic
+def user_password_reset(*, form: Any, commit: bool = True) -> User:
+    """Set the password a person chose through an emailed reset link."""
+    user = form.user
+    user.set_password(form.cleaned_data["new_password1"])
+    if commit:
+        user.save(update_fields=["password"])
+        audit.record(action="auth.password_reset", actor=user, target=user)
+    return user

@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
@@ -18,16 +19,18 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     pending = list(
         Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
         .order_by("pk")
-        .values_list("pk", "subject", "body", "recipient__email")
+        .values_list(
+            "pk", "subject", "body", "url", "recipient__email", "recipient__preferred_language"
+        )
     )
     sent: list[int] = []
     failure: Exception | None = None
     if pending:
         with get_connection() as mail:
-            for pk, subject, body, email in pending:
+            for pk, subject, body, url, email, language in pending:
                 message = EmailMessage(
                     subject=f"[Accord] {subject}",
-                    body=body,
+                    body=_with_link(body, url, language),
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     to=[email],
                     connection=mail,
@@ -43,3 +46,14 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     if failure is not None:
         raise failure
     return len(sent)
+
+
+def _with_link(body: str, url: str, language: str) -> str:
+    """The body, then the absolute address of the task or object it is about (in the
+    recipient's language), so that the email leads straight to it."""
+    if not url:
+        return body
+    if url.startswith("/"):
+        url = settings.ACCORD_PUBLIC_URL + url
+    with translation.override(language):
+        return f"{body}\n\n{gettext('Open it in Accord: %(url)s') % {'url': url}}\n"

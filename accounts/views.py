@@ -2,17 +2,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import ApproverGrantForm, SignUpForm
+from .forms import ApproverGrantForm, ProfileForm, SignUpForm
 from .models import User
 
 
@@ -27,6 +29,26 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Welcome to Accord."))
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """Anyone signed in changes their name, email, phone number and language."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_profile_update(
+                user_id=request.user.pk, actor=request.user, **form.service_fields()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            # The pages follow the language the person just chose.
+            translation.activate(user.preferred_language)
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("accounts:profile")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
+            return response
+    return render(request, "accounts/profile.html", {"form": form})
 
 
 def notifications(request: HttpRequest) -> HttpResponse:

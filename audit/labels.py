@@ -15,6 +15,7 @@ from django.db import models
 
 _actions: dict[str, tuple[str, Any]] = {}
 _states: dict[str, dict[str, Any]] = {}
+_personal: set[str] = set()
 
 
 def register_action_labels(app_label: str, labels: dict[str, Any]) -> None:
@@ -27,6 +28,16 @@ def register_action_labels(app_label: str, labels: dict[str, Any]) -> None:
                 "register it again."
             )
         _actions[code] = (app_label, label)
+
+
+def register_personal_actions(codes: set[str] | frozenset[str]) -> None:
+    """Actions that concern their actor alone (a wrong signing password, say): an object's
+    timeline shows them to that person only; the audit log keeps them for its readers."""
+    _personal.update(codes)
+
+
+def personal_actions() -> frozenset[str]:
+    return frozenset(_personal)
 
 
 def register_state_labels(model: type[models.Model], labels: dict[str, Any]) -> None:

@@ -1,23 +1,55 @@
+from typing import Any
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 
 from .chain import GENESIS_HASH, compute_hash
+from .labels import personal_actions
 from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
 
 
-def audit_event_list_for_target(*, target: models.Model) -> QuerySet[AuditEvent]:
-    """The timeline of one object, oldest first.
+def _others_personal_events(viewer: Any) -> Q:
+    """Personal events (see `register_personal_actions`) of anyone but `viewer`."""
+    others = ~Q(actor_id=viewer.pk) | Q(actor__isnull=True) if viewer is not None else Q()
+    return Q(action__in=sorted(personal_actions())) & others
+
+
+def audit_event_list_for_target(
+    *, target: models.Model, viewer: Any = None
+) -> QuerySet[AuditEvent]:
+    """The timeline of one object as `viewer` sees it, oldest first.
 
     Refused attempts stay off it: the timeline is shown to everyone who may see the object, and
     who tried to reach it without the right (and from where) is for the audit log's readers.
+    Personal events (a wrong signing password) are shown to their actor only; without a
+    viewer (a document everyone reads) to nobody.
     """
     return (
         AuditEvent.objects.filter(
             target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
         )
         .exclude(action=DENIAL_ACTION)
+        .exclude(_others_personal_events(viewer))
         .select_related("actor")
+    )
+
+
+def audit_outcome_since(*, actor: Any, target: models.Model, since: Any) -> str:
+    """The newest state change `actor` recorded on `target` from `since` on (its action code),
+    or "": what a task's work decided."""
+    return (
+        AuditEvent.objects.filter(
+            target_type=ContentType.objects.get_for_model(target),
+            target_id=str(target.pk),
+            actor=actor,
+            created_at__gte=since,
+        )
+        .exclude(to_state="")
+        .order_by("-pk")
+        .values_list("action", flat=True)
+        .first()
+        or ""
     )
 
 
@@ -31,9 +63,11 @@ def audit_chain_first_break() -> AuditEvent | None:
     return None
 
 
-def audit_event_list_for_targets(*, targets: list[models.Model]) -> QuerySet[AuditEvent]:
-    """The timeline of several objects together (an agreement and its termination requests),
-    oldest first; one query."""
+def audit_event_list_for_targets(
+    *, targets: list[models.Model], viewer: Any = None
+) -> QuerySet[AuditEvent]:
+    """The timeline of several objects together (an agreement and its termination requests)
+    as `viewer` sees it (see `audit_event_list_for_target`), oldest first; one query."""
     condition = Q(pk__in=[])
     by_type: dict[int, list[str]] = {}
     for target in targets:
@@ -44,6 +78,7 @@ def audit_event_list_for_targets(*, targets: list[models.Model]) -> QuerySet[Aud
     return (
         AuditEvent.objects.filter(condition)
         .exclude(action=DENIAL_ACTION)  # as on one object's timeline: see above
+        .exclude(_others_personal_events(viewer))
         .select_related("actor")
         .order_by("pk")
     )

@@ -165,7 +165,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"  # each role starts where its work is
 LOGOUT_REDIRECT_URL = "home"
 
 # django-axes: lock out a username coming from one IP after repeated failures.

@@ -13,6 +13,8 @@ handler403 = "project.views.permission_denied"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("start/", views.landing, name="landing"),
+    path("overview/", views.overview, name="overview"),
     # Public: the language switcher is on every page, the home and login pages included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("accounts.urls")),

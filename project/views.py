@@ -1,13 +1,73 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 import audit.services as audit
+from accounts.selectors import (
+    ROLE_APPROVER,
+    ROLE_COMMUNITY_MANAGER,
+    ROLE_ORG_MEMBER,
+    user_roles,
+)
+from workflows.agreements.selectors import agreement_list_for_user
+from workflows.inbox.selectors import task_list_available, task_list_mine, task_subject
+
+OVERVIEW_ROWS = 20
 
 
 @login_not_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    roles = user_roles(user=request.user)
+    return render(
+        request,
+        "home.html",
+        {
+            # Community managers work with organizations; they do not register one.
+            "can_apply": bool(roles) and ROLE_COMMUNITY_MANAGER not in roles,
+            "has_overview": bool(roles & {ROLE_COMMUNITY_MANAGER, ROLE_ORG_MEMBER}),
+        },
+    )
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """Where a person starts after logging in: where their work is."""
+    roles = user_roles(user=request.user)
+    if ROLE_APPROVER in roles:
+        return redirect("inbox:index")  # it opens on "Available to me" when nothing is theirs
+    if roles & {ROLE_COMMUNITY_MANAGER, ROLE_ORG_MEMBER}:
+        return redirect("overview")
+    return redirect("onboarding:list")
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    """A party's work at a glance: the tasks waiting for them and the agreements under way."""
+    user = request.user
+
+    def rows(tasks: list) -> list[dict]:
+        return [
+            {
+                "task": task,
+                "subject": task_subject(task),
+                "url": task.flow_task.reverse("execute", args=[task.process_id, task.pk]),
+            }
+            for task in tasks
+        ]
+
+    mine = task_list_mine(user=user)
+    available = task_list_available(user=user)
+    agreements = agreement_list_for_user(user=user, status="open").order_by("-pk")
+    return render(
+        request,
+        "overview.html",
+        {
+            "mine": rows(list(mine[:OVERVIEW_ROWS])),
+            "mine_count": mine.count(),
+            "available": rows(list(available[:OVERVIEW_ROWS])),
+            "available_count": available.count(),
+            "agreements": agreements[:OVERVIEW_ROWS],
+            "agreements_count": agreements.count(),
+        },
+    )
 
 
 @login_not_required

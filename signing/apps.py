@@ -7,7 +7,7 @@ class SigningConfig(AppConfig):
     verbose_name = _("Signatures")
 
     def ready(self) -> None:
-        from audit.labels import register_action_labels
+        from audit.labels import register_action_labels, register_personal_actions
 
         register_action_labels(
             "signing",
@@ -16,6 +16,8 @@ class SigningConfig(AppConfig):
                 "signature.refused": _("Signature refused"),
             },
         )
+        # A wrong signing password is the signer's business, not the other party's.
+        register_personal_actions({"signature.refused"})
 
         from audit.checkpoints import register_signature_check
 

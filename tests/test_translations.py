@@ -115,3 +115,11 @@ def test_the_parser_sees_untranslated_and_fuzzy_entries():
     assert set(entries) == {"Inbox", "Claim", "Hello %(name)s"}
     assert entries["Claim"]["msgstr"] == {0: ""}
     assert "fuzzy" in entries["Hello %(name)s"]["flags"]
+
+
+def test_the_language_switchers_change_does_not_rename_djangos_change():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.pgettext("language switcher", "Change") == "切换"
+        assert translation.gettext("Change") == "修改"

@@ -31,7 +31,7 @@ def test_login_is_audited_with_actor_and_address(client, member, password):
     response = log_in(client, "member", password)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("landing")
     assert actions() == ["auth.login"]
     event = AuditEvent.objects.get()
     assert event.actor == member

@@ -258,3 +258,19 @@ def test_marking_someone_elses_notification_read_is_not_found(client, db):
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_a_notification_email_links_to_its_object_in_the_recipients_language(
+    db, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    settings.ACCORD_PUBLIC_URL = "https://accord.example.org"
+    chinese = UserFactory(username="zh-reader", preferred_language="zh-hans", email="z@example.org")
+    english = UserFactory(username="en-reader", preferred_language="en", email="e@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_all(recipients=[chinese, english], subject="S", body="B", url="/agreements/7/")
+
+    bodies = {m.to[0]: m.body for m in mailoutbox}
+    assert "https://accord.example.org/agreements/7/" in bodies["z@example.org"]
+    assert "在 Accord 中打开" in bodies["z@example.org"]
+    assert "Open it in Accord: https://accord.example.org/agreements/7/" in bodies["e@example.org"]

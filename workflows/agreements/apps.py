@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from workflows.inbox import navigation as nav
+from workflows.inbox.navigation import NavEntry
+
 
 class AgreementsConfig(AppConfig):
     """Declarations only: the flows, the document kinds, the approvers' right, the navigation
@@ -10,7 +13,13 @@ class AgreementsConfig(AppConfig):
     label = "agreements"
     verbose_name = _("Aid agreements")
     url_prefix = "agreements/"
-    navigation = (("agreements:list", _("Aid agreements")),)
+    navigation = (
+        NavEntry(
+            "agreements:list",
+            _("Aid agreements"),
+            roles=frozenset({nav.ORG_MEMBER, nav.COMMUNITY_MANAGER, nav.APPROVER}),
+        ),
+    )
 
     def ready(self) -> None:
         from accounts.roles import register_approver_permission

@@ -18,6 +18,14 @@ STATUS_FILTERS: dict[str, list[str]] = {
     "signed": [Status.ACTIVE, Status.TERMINATION_REQUESTED],
     "expired": [Status.EXPIRED],
     "ended": [Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.WITHDRAWN],
+    # Still under way: what a party's overview lists.
+    "open": [
+        Status.DRAFT,
+        Status.PENDING_ORG_SIGNATURE,
+        Status.PENDING_COMMUNITY_SIGNATURE,
+        Status.ACTIVE,
+        Status.TERMINATION_REQUESTED,
+    ],
 }
 
 
@@ -80,10 +88,14 @@ def termination_notices(*, agreement: AidAgreement) -> list:
     ]
 
 
-def agreement_timeline(*, agreement: AidAgreement) -> QuerySet[AuditEvent]:
-    """The agreement's timeline: its own events and those of its termination requests (their
-    decisions and tasks), oldest first."""
-    return audit_event_list_for_targets(targets=[agreement, *agreement.termination_requests.all()])
+def agreement_timeline(
+    *, agreement: AidAgreement, viewer: User | None = None
+) -> QuerySet[AuditEvent]:
+    """The agreement's timeline as `viewer` sees it: its own events and those of its
+    termination requests (their decisions and tasks), oldest first."""
+    return audit_event_list_for_targets(
+        targets=[agreement, *agreement.termination_requests.all()], viewer=viewer
+    )
 
 
 def agreement_ids_due_to_expire(*, today: datetime.date) -> list[int]:

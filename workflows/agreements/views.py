@@ -120,7 +120,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": document_list_for_owner(agreement),
             "notices": selectors.termination_notices(agreement=agreement),
             "attachments": agreement.attachments.all(),
-            "events": selectors.agreement_timeline(agreement=agreement),
+            "events": selectors.agreement_timeline(agreement=agreement, viewer=request.user),
         },
     )
 

@@ -1,13 +1,17 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from .navigation import NavEntry
+
 
 class InboxConfig(AppConfig):
     name = "workflows.inbox"
     label = "inbox"
     verbose_name = _("Task inbox")
     url_prefix = "inbox/"
-    navigation = (("inbox:index", _("Inbox")),)
+    navigation = (
+        NavEntry("inbox:index", _("Inbox"), count="workflows.inbox.selectors.task_count_waiting"),
+    )
 
     def ready(self) -> None:
         from audit.labels import register_action_labels

@@ -59,6 +59,42 @@ def task_list_done(*, user: User) -> QuerySet[Task]:
     return _base(flows).filter(owner=user, status=STATUS.DONE).order_by("-finished", "-pk")
 
 
+def _claimable(user: User) -> Q:
+    """Tasks of the kinds `user` may take from a shared queue (whoever holds them now)."""
+    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in registered_flows()]
+    return reduce(or_, claimable) if claimable else Q(pk__in=[])
+
+
+def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
+    """Tasks of the user's queues that colleagues hold now: who holds what, since when."""
+    flows = registered_flows()
+    return (
+        _base(flows)
+        .filter(status__in=[STATUS.ASSIGNED, STATUS.STARTED], owner__isnull=False)
+        .exclude(owner=user)
+        .filter(_claimable(user))
+        .order_by("assigned", "pk")
+    )
+
+
+def task_count_waiting(user: User) -> int:
+    """How many tasks wait for the user: theirs, and those they may claim (one query)."""
+    mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+    available = Q(status=STATUS.NEW, owner__isnull=True) & _claimable(user)
+    return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).filter(mine | available).count()
+
+
+def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:
+    """Which of `task_ids` belong to a queue `user` takes tasks from, so that releasing them
+    puts them where the user (and colleagues) find them again; one query. A task only its
+    holder can do (an applicant's revision) is not among them."""
+    if not task_ids:
+        return set()
+    return set(
+        Task.objects.filter(pk__in=task_ids).filter(_claimable(user)).values_list("pk", flat=True)
+    )
+
+
 def task_subject(task: Task) -> Any:
     return task.flow_task.flow_class.instance.subject_of(task.process)
 

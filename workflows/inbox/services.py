@@ -13,15 +13,18 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
+from audit.selectors import audit_outcome_since
 
 from .base import lock_processes, task_audit_target
 from .registry import flow_for
+from .selectors import task_ids_shared
 
 
 class TaskUnavailable(Exception):  # noqa: N818 - reads as a message, not a bug
@@ -69,6 +72,7 @@ def _claim(task: Any, flow_task: Any, user: User) -> Any:
     if not flow_task.can_assign(user, task):
         raise PermissionDenied
     activation = flow_task.activation_class(task)
+    task.assigned = timezone.now()  # viewflow leaves it empty; colleagues see "held since"
     activation.assign(user)
     _audit_task("task.assigned", task=task, actor=user)
     return task
@@ -83,6 +87,9 @@ def task_release(*, task_id: int, user: User) -> Any:
 def _release(task: Any, flow_task: Any, user: User) -> Any:
     if task.status != STATUS.ASSIGNED or task.owner_id != user.pk:
         raise TaskUnavailable(_("This task is not yours to release."))
+    if not task_ids_shared(user=user, task_ids=[task.pk]):
+        # Nobody else could take it, and it would leave every list: it stays with its owner.
+        raise TaskUnavailable(_("Only you can do this task, so it cannot be released."))
     activation = flow_task.activation_class(task)
     activation.unassign()
     _audit_task("task.released", task=task, actor=user)
@@ -113,9 +120,14 @@ def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
             raise PermissionDenied
         activation = flow_task.activation_class(task)
         activation.start(None)
+        began = timezone.now()
         yield task
+        outcome = audit_outcome_since(actor=user, target=task_audit_target(task), since=began)
+        if outcome:
+            # What the person decided (approved, signed, declined…), for "Done by me".
+            task.data = {**(task.data or {}), "outcome": outcome}
         activation.execute()
-        _audit_task("task.completed", task=task, actor=user)
+        _audit_task("task.completed", task=task, actor=user, outcome=outcome)
 
 
 def _open_processes(flow_class: Any, subject_id: Any) -> Any:

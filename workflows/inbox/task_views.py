@@ -55,7 +55,7 @@ class TaskPageView(View):
     def timeline(self) -> Any:
         """The audit events the page shows: the subject's, unless it belongs to something
         with a timeline of its own."""
-        return audit_event_list_for_target(target=self.subject)
+        return audit_event_list_for_target(target=self.subject, viewer=self.request.user)
 
     def render_task(self, request: HttpRequest, **context: Any) -> HttpResponse:
         return render(

@@ -4,6 +4,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from audit.labels import action_label
+
 from . import selectors, services
 from .base import task_audit_target
 from .web import run_service
@@ -11,17 +13,23 @@ from .web import run_service
 TABS = {
     "mine": (_("My tasks"), selectors.task_list_mine),
     "available": (_("Available to me"), selectors.task_list_available),
+    "held": (_("Held by colleagues"), selectors.task_list_held_by_others),
     "done": (_("Done by me"), selectors.task_list_done),
 }
 PAGE_SIZE = 50
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
-    tab = request.GET.get("tab", "mine")
+    user = request.user
+    counts = {key: selector(user=user).count() for key, (_title, selector) in TABS.items()}
+    tab = request.GET.get("tab", "")
     if tab not in TABS:
-        tab = "mine"
+        # Someone with nothing of their own lands on what they could take.
+        tab = "mine" if counts["mine"] or not counts["available"] else "available"
     title, selector = TABS[tab]
-    page = Paginator(selector(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selector(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    tasks = list(page.object_list)
+    shared = selectors.task_ids_shared(user=user, task_ids=[t.pk for t in tasks if tab == "mine"])
     rows = [
         {
             "task": task,
@@ -31,13 +39,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 if tab == "mine"
                 else ""
             ),
+            "releasable": task.pk in shared,
+            "outcome": action_label(task.data.get("outcome", "")) if tab == "done" else "",
         }
-        for task in page.object_list
+        for task in tasks
+    ]
+    tabs = [
+        {"key": key, "title": entry[0], "count": counts[key], "active": key == tab}
+        for key, entry in TABS.items()
     ]
     return render(
         request,
         "inbox/inbox.html",
-        {"tab": tab, "title": title, "tabs": TABS, "rows": rows, "page": page},
+        {"tab": tab, "title": title, "tabs": tabs, "rows": rows, "page": page},
     )
 
 
@@ -55,12 +69,28 @@ def claim(request: HttpRequest, task_pk: int) -> HttpResponse:
     return redirect("inbox:index")
 
 
-@require_POST
 def release(request: HttpRequest, task_pk: int) -> HttpResponse:
+    """Ask first, then put the task back in its queue. A task only its holder can do is not
+    released: the page says so and leads back to it."""
     task = selectors.task_get_for_user(task_id=task_pk, user=request.user)
-    run_service(
+    if request.method == "POST" and request.POST.get("confirm") == "release":
+        run_service(
+            request,
+            lambda: services.task_release(task_id=task.pk, user=request.user),
+            success=_("The task is back in the queue."),
+        )
+        return redirect("inbox:index")
+    mine = task.owner_id == request.user.pk
+    return render(
         request,
-        lambda: services.task_release(task_id=task.pk, user=request.user),
-        success=_("The task is back in the queue."),
+        "inbox/release_confirm.html",
+        {
+            "task": task,
+            "subject": selectors.task_subject(task),
+            "mine": mine,
+            "shared": bool(selectors.task_ids_shared(user=request.user, task_ids=[task.pk])),
+            "task_url": (
+                task.flow_task.reverse("execute", args=[task.process_id, task.pk]) if mine else ""
+            ),
+        },
     )
-    return redirect("inbox:index")

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from workflows.inbox import navigation as nav
+from workflows.inbox.navigation import NavEntry
+
 
 class OnboardingConfig(AppConfig):
     """Declarations only: the flow, the document kind, the approvers' right, the navigation
@@ -10,7 +13,14 @@ class OnboardingConfig(AppConfig):
     label = "onboarding"
     verbose_name = _("Organization onboarding")
     url_prefix = "onboarding/"
-    navigation = (("onboarding:list", _("Organization applications")),)
+    # Community managers work on agreements; they do not register organizations.
+    navigation = (
+        NavEntry(
+            "onboarding:list",
+            _("Organization applications"),
+            roles=frozenset({nav.APPROVER, nav.ORG_MEMBER, nav.RESIDENT}),
+        ),
+    )
 
     def ready(self) -> None:
         from accounts.models import Organization

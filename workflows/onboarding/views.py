@@ -91,7 +91,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "suspend_form": SuspendForm(),
             # The organization's own events (its suspension, its members) belong here too.
             "events": audit_event_list_for_targets(
-                targets=[application, organization] if organization else [application]
+                targets=[application, organization] if organization else [application],
+                viewer=user,
             ),
             "documents": document_list_for_owner(organization) if organization else [],
         },

@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 from workflows.agreements import services
 from workflows.agreements.models import AidAgreement, TerminationRequest
 
-from .helpers import open_decision, open_task, send
+from .helpers import open_decision, open_task, send, sign
 
 Status = AidAgreement.Status
 
@@ -405,3 +405,26 @@ def test_an_attachment_named_html_is_stored_as_pdf(client, manager, community, o
     attachment = AgreementAttachment.objects.get()
     assert attachment.file.name.endswith(".pdf")
     assert attachment.name == "page.html"
+
+
+def test_a_wrong_signing_password_shows_on_the_signers_timeline_only(client, manager, signer, sent):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+    client.post(task_url, {"sign": "1", "password": "wrong"})
+    refused = AuditEvent.objects.get(action="signature.refused")
+
+    page = client.get(sent.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "签署被拒绝" in page
+    assert client.get(task_url).content.decode().count("Signature refused") == 1
+
+    client.force_login(manager)
+    page = client.get(sent.get_absolute_url()).content.decode()
+    assert "Signature refused" not in page
+    assert refused.action not in page
+
+
+def test_done_by_me_shows_that_the_signer_signed(client, signer, sent, password):
+    sign(sent, signer, password)
+    client.force_login(signer)
+    page = client.get(reverse("inbox:index") + "?tab=done").content.decode()
+    assert '<td class="outcome">Signed by the organization</td>' in page

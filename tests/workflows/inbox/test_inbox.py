@@ -2,10 +2,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from tests.factories import UserFactory, application_fields, pdf_upload
-from tests.workflows.onboarding.helpers import decide, open_task
+from tests.workflows.onboarding.helpers import decide, open_task, resubmit
 from workflows.inbox import selectors, services
 from workflows.onboarding import services as onboarding
 
@@ -84,15 +85,18 @@ def _count_queries(client, url):
     return len(context.captured_queries), response.content.decode()
 
 
-@pytest.mark.parametrize("tab", ["available", "mine", "done"])
+@pytest.mark.parametrize("tab", ["available", "mine", "held", "done"])
 def test_each_inbox_list_costs_the_same_queries_at_1_and_50_rows(client, db, tab):
     approver = UserFactory(username="busy", approver=True)
+    colleague = UserFactory(username="colleague", approver=True)
 
     def prepare(applications):
         for application in applications:
             task = open_task(application)
             if tab in {"mine", "done"}:
                 services.task_claim(task_id=task.pk, user=approver)
+            if tab == "held":
+                services.task_claim(task_id=task.pk, user=colleague)
             if tab == "done":
                 decide(application, approver, "reject", comment="No")
 
@@ -100,6 +104,7 @@ def test_each_inbox_list_costs_the_same_queries_at_1_and_50_rows(client, db, tab
     url = reverse("inbox:index") + f"?tab={tab}"
     first = submit_applications(1, start=200)
     prepare(first)
+    client.get(url)  # process-wide caches (content types) warm up on a first request
     one, page = _count_queries(client, url)
     assert page.count("<tr>") == 2  # header + 1 row
     more = submit_applications(49, start=300)
@@ -120,3 +125,109 @@ def test_application_list_costs_the_same_queries_at_1_and_50_rows(client, db):
     fifty, page = _count_queries(client, url)
     assert page.count("<tr>") == 51
     assert one == fifty
+
+
+def test_an_applicant_cannot_release_their_revise_task_and_keeps_it(
+    client, submitted_application, approver
+):
+    application = decide(submitted_application, approver, "request_changes", comment="Fix it")
+    applicant = application.applicant
+    task = open_task(application, "revise")
+    client.force_login(applicant)
+    inbox = client.get(reverse("inbox:index")).content.decode()
+    assert reverse("inbox:release", args=[task.pk]) not in inbox
+
+    page = client.post(reverse("inbox:release", args=[task.pk]), {"confirm": "release"})
+    assert page.status_code == 302
+    with pytest.raises(services.TaskUnavailable):
+        services.task_release(task_id=task.pk, user=applicant)
+    task.refresh_from_db()
+    assert (task.owner, task.status) == (applicant, "ASSIGNED")
+    assert list(selectors.task_list_mine(user=applicant)) == [task]
+    asked = client.get(reverse("inbox:release", args=[task.pk])).content.decode()
+    assert "cannot be released" in asked
+    assert not AuditEvent.objects.filter(action="task.released").exists()
+
+
+def test_release_asks_for_confirmation_first(client, submitted_application, approver):
+    task = open_task(submitted_application)
+    services.task_claim(task_id=task.pk, user=approver)
+    client.force_login(approver)
+    inbox = client.get(reverse("inbox:index") + "?tab=mine").content.decode()
+    assert reverse("inbox:release", args=[task.pk]) in inbox
+
+    # The task pages' release buttons post without confirming: that asks.
+    asked = client.post(reverse("inbox:release", args=[task.pk]))
+    assert asked.status_code == 200
+    assert 'name="confirm" value="release"' in asked.content.decode()
+    task.refresh_from_db()
+    assert task.owner == approver
+
+    done = client.post(reverse("inbox:release", args=[task.pk]), {"confirm": "release"})
+    assert done.status_code == 302
+    task.refresh_from_db()
+    assert (task.owner, task.status) == (None, "NEW")
+    assert AuditEvent.objects.get(action="task.released").actor == approver
+
+
+def test_a_resubmission_back_with_its_reviewer_can_be_released_to_the_queue(
+    submitted_application, approver, other_approver
+):
+    application = decide(submitted_application, approver, "request_changes", comment="Fix it")
+    resubmit(application, application.applicant)
+    task = open_task(application)
+    assert task.owner == approver
+    services.task_release(task_id=task.pk, user=approver)
+    assert list(selectors.task_list_available(user=other_approver)) == [fresh_task(task)]
+
+
+def fresh_task(task):
+    task.refresh_from_db()
+    return task
+
+
+def test_the_inbox_shows_counts_and_lands_on_available_when_nothing_is_mine(
+    client, submitted_application, approver
+):
+    client.force_login(approver)
+    page = client.get(reverse("inbox:index")).content.decode()
+    assert 'aria-current="page">Available to me <span class="count">1</span>' in page
+    assert 'My tasks <span class="count">0</span>' in page
+    assert reverse("inbox:claim", args=[open_task(submitted_application).pk]) in page
+
+    services.task_claim(task_id=open_task(submitted_application).pk, user=approver)
+    page = client.get(reverse("inbox:index")).content.decode()
+    assert 'aria-current="page">My tasks <span class="count">1</span>' in page
+
+
+def test_colleagues_see_who_holds_a_task_and_since_when(
+    client, submitted_application, approver, other_approver
+):
+    task = open_task(submitted_application)
+    services.task_claim(task_id=task.pk, user=approver)
+    task.refresh_from_db()
+    client.force_login(other_approver)
+    page = client.get(reverse("inbox:index") + "?tab=held").content.decode()
+    assert 'Held by colleagues <span class="count">1</span>' in page
+    assert f'<td class="holder">{approver}</td>' in page
+    assert timezone.localtime(task.assigned).strftime("%Y-%m-%d %H:%M") in page
+    assert list(selectors.task_list_held_by_others(user=approver)) == []
+    assert list(selectors.task_list_held_by_others(user=submitted_application.applicant)) == []
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome", "code"),
+    [
+        ("approve", "Application approved", "application.approved"),
+        ("reject", "Application rejected", "application.rejected"),
+        ("request_changes", "Changes requested", "application.changes_requested"),
+    ],
+)
+def test_done_by_me_shows_each_outcome(
+    client, submitted_application, approver, decision, outcome, code
+):
+    decide(submitted_application, approver, decision, comment="Because")
+    client.force_login(approver)
+    page = client.get(reverse("inbox:index") + "?tab=done").content.decode()
+    assert f'<td class="outcome">{outcome}</td>' in page
+    assert AuditEvent.objects.get(action="task.completed").payload["outcome"] == code

@@ -1,0 +1,75 @@
+"""The main navigation shows what each role can use."""
+
+import pytest
+from django.urls import reverse
+
+from accounts import services as accounts_services
+from accounts.models import OrganizationMembership
+from tests.conftest import fresh
+from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
+from tests.workflows.onboarding.helpers import open_task
+from workflows.inbox import services
+
+
+@pytest.fixture
+def manager(db):
+    user = UserFactory(username="manager")
+    accounts_services.community_manager_add(community=CommunityFactory(), user=user, actor=None)
+    return fresh(user)
+
+
+@pytest.fixture
+def staff(db):
+    user = UserFactory(username="staff")
+    accounts_services.organization_member_add(
+        organization=OrganizationFactory(),
+        user=user,
+        role=OrganizationMembership.Role.STAFF,
+        actor=None,
+    )
+    return fresh(user)
+
+
+def nav_of(client, user):
+    client.force_login(user)
+    page = client.get(reverse("home")).content.decode()
+    return page[page.index('<nav class="main"') : page.index("</nav>")]
+
+
+def test_community_managers_find_agreements_and_not_onboarding(client, manager):
+    nav = nav_of(client, manager)
+    assert reverse("agreements:list") in nav
+    assert reverse("inbox:index") in nav
+    assert reverse("onboarding:list") not in nav
+
+
+def test_organization_members_find_agreements_and_their_applications(client, staff):
+    nav = nav_of(client, staff)
+    assert reverse("agreements:list") in nav
+    assert reverse("onboarding:list") in nav
+
+
+def test_residents_find_their_applications_and_not_agreements(client, applicant):
+    nav = nav_of(client, applicant)
+    assert reverse("onboarding:list") in nav
+    assert reverse("inbox:index") in nav
+    assert reverse("agreements:list") not in nav
+
+
+def test_approvers_find_agreements_applications_and_the_inbox_with_its_count(
+    client, approver, submitted_application
+):
+    nav = nav_of(client, approver)
+    assert reverse("agreements:list") in nav
+    assert reverse("onboarding:list") in nav
+    assert 'Inbox <span class="count">1</span>' in nav
+
+    services.task_claim(task_id=open_task(submitted_application).pk, user=approver)
+    assert 'Inbox <span class="count">1</span>' in nav_of(client, approver)
+
+
+def test_the_current_section_is_marked(client, approver):
+    client.force_login(approver)
+    page = client.get(reverse("agreements:list")).content.decode()
+    assert f'<a href="{reverse("agreements:list")}" aria-current="page">' in page
+    assert f'<a href="{reverse("inbox:index")}" aria-current="page">' not in page
