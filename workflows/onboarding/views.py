@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 import audit.services as audit
 from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
-from audit.selectors import audit_event_list_for_targets
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
@@ -39,19 +38,46 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submit_if_asked(request: HttpRequest, application: OrganizationApplication) -> None:
-    """ "Save and submit" submits right after saving; a refusal leaves the saved draft."""
-    if "submit" in request.POST:
-        run_service(
-            request,
-            lambda: services.application_submit(application_id=application.pk, actor=request.user),
-            success=_("Your application was submitted for review."),
-            target=application,
-        )
+def _submitting(request: HttpRequest) -> bool:
+    return "submit" in request.POST
+
+
+def _saving_draft(request: HttpRequest) -> bool:
+    """A draft is saved with what it has; a page shown afresh marks what submission needs."""
+    return request.method == "POST" and not _submitting(request)
+
+
+def _submit_or_show(
+    request: HttpRequest, form: ApplicationForm, application: OrganizationApplication
+) -> HttpResponse:
+    """After the draft is saved: "Save and submit" submits it. A refusal keeps the saved draft
+    and shows the form again as typed, each error by its field."""
+    if not _submitting(request):
+        return redirect(application)
+    ok, _result = run_service(
+        request,
+        lambda: services.application_submit(application_id=application.pk, actor=request.user),
+        success=_("Your application was submitted for review."),
+        target=application,
+        form=form,
+    )
+    if ok or not form.errors:
+        return redirect(application)
+    messages.info(
+        request, _("Your draft was saved but not submitted: correct the fields marked below.")
+    )
+    return render(
+        request,
+        "onboarding/application_form.html",
+        {"form": form, "application": application},
+        status=400,
+    )
 
 
 def application_create(request: HttpRequest) -> HttpResponse:
-    form = ApplicationForm(request.POST or None, request.FILES or None)
+    form = ApplicationForm(
+        request.POST or None, request.FILES or None, draft=_saving_draft(request)
+    )
     if request.method == "POST" and form.is_valid():
         ok, application = run_service(
             request,
@@ -60,12 +86,11 @@ def application_create(request: HttpRequest) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=_("Your application was saved as a draft."),
+            success=None if _submitting(request) else _("Your application was saved as a draft."),
             form=form,
         )
         if ok:
-            _submit_if_asked(request, application)
-            return redirect(application)
+            return _submit_or_show(request, form, application)
     return render(request, "onboarding/application_form.html", {"form": form})
 
 
@@ -85,17 +110,20 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": permissions.can_edit(application, user)
             and application.status == Status.DRAFT,
             "can_submit": "submit" in allowed,
+            "missing": _missing_labels(application),
             "organization": organization,
             "can_suspend": organization is not None
             and can_suspend_organization(organization, user),
             "suspend_form": SuspendForm(),
-            # The organization's own events (its suspension, its members) belong here too.
-            "events": audit_event_list_for_targets(
-                targets=[application, organization] if organization else [application]
-            ),
+            "events": selectors.application_timeline_for_user(application=application, user=user),
             "documents": document_list_for_owner(organization) if organization else [],
         },
     )
+
+
+def _missing_labels(application: OrganizationApplication) -> list[str]:
+    fields = ApplicationForm.base_fields
+    return [str(fields[name].label) for name in application.missing_for_submission()]
 
 
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -105,7 +133,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             audit.record_denial(reason="not_allowed", target=application)
         messages.warning(request, _("Only a draft can be edited here."))
         return redirect(application)
-    form = ApplicationForm(request.POST or None, request.FILES or None, instance=application)
+    form = ApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=application,
+        draft=_saving_draft(request),
+    )
     if request.method == "POST" and form.is_valid():
         ok, _result = run_service(
             request,
@@ -115,13 +148,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=_("Your changes were saved."),
+            success=None if _submitting(request) else _("Your changes were saved."),
             target=application,
             form=form,
         )
         if ok:
-            _submit_if_asked(request, application)
-            return redirect(application)
+            return _submit_or_show(request, form, application)
     return render(
         request, "onboarding/application_form.html", {"form": form, "application": application}
     )
