@@ -96,6 +96,17 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
+    return _render_detail(request, application)
+
+
+def _render_detail(
+    request: HttpRequest,
+    application: OrganizationApplication,
+    *,
+    suspend_form: SuspendForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The application's page; a refused form comes back with what was typed and its errors."""
     user = request.user
     task = task_open_for(application)
     organization = application.organization
@@ -114,10 +125,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "organization": organization,
             "can_suspend": organization is not None
             and can_suspend_organization(organization, user),
-            "suspend_form": SuspendForm(),
+            "suspend_form": suspend_form or SuspendForm(),
             "events": selectors.application_timeline_for_user(application=application, user=user),
             "documents": document_list_for_owner(organization) if organization else [],
         },
+        status=status,
     )
 
 
@@ -195,21 +207,23 @@ def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(application)
     form = SuspendForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            lambda: accounts_services.organization_suspend(
-                organization_id=application.organization_id,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_status=expected,
-            ),
-            success=_("The organization was suspended."),
-            target=application.organization,
-        )
-    else:
-        messages.error(request, _("Give a reason for the suspension."))
-    return redirect(application)
+    if not form.is_valid():
+        return _render_detail(request, application, suspend_form=form, status=400)
+    ok, _result = run_service(
+        request,
+        lambda: accounts_services.organization_suspend(
+            organization_id=application.organization_id,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_status=expected,
+        ),
+        success=_("The organization was suspended."),
+        target=application.organization,
+        form=form,
+    )
+    if ok or not form.errors:
+        return redirect(application)
+    return _render_detail(request, application, suspend_form=form, status=400)
 
 
 def application_certificate(request: HttpRequest, pk: int) -> FileResponse:

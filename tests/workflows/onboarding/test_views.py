@@ -440,3 +440,23 @@ def test_submitting_an_incomplete_draft_names_each_missing_field(applicant):
     assert set(error.value.message_dict) == {"contact_email", "address", "certificate"}
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
+
+
+def test_a_suspension_too_long_to_store_keeps_the_reason_by_its_field(
+    client, submitted_application, approver
+):
+    application = decide(submitted_application, approver, "approve")
+    client.force_login(approver)
+    reason = "年检未通过。" + "x" * 2000
+
+    response = client.post(
+        reverse("onboarding:suspend", args=[application.pk]),
+        {"action": "suspend", "reason": reason, "expected_status": "active"},
+    )
+
+    assert response.status_code == 400
+    field = response.content.decode().split('name="reason"')[1].split("</div>")[0]
+    assert "年检未通过。" in field
+    assert "at most" in field
+    application.organization.refresh_from_db()
+    assert application.organization.status == Organization.Status.ACTIVE
