@@ -40,6 +40,9 @@ class ApplicationForm(PlainTextFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, draft: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.required:  # what submission needs, told to assistive technology too
+                field.widget.attrs["aria-required"] = "true"
         if draft:
             for name, field in self.fields.items():
                 field.required = name in self.DRAFT_REQUIRED

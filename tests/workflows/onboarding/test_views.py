@@ -385,7 +385,9 @@ def test_the_blank_form_marks_what_submission_needs_without_blocking_a_draft(cli
     page = client.get(reverse("onboarding:create")).content.decode()
 
     assert page.count('class="field required"') == 8
-    assert " required" not in page.split("<form", 1)[1].replace('class="field required"', "")
+    assert page.count('aria-required="true"') == 8
+    form = page.split("<form", 1)[1].replace('class="field required"', "")
+    assert " required" not in form.replace('aria-required="true"', "")
 
 
 def test_save_and_submit_checks_every_field_and_saves_nothing_when_incomplete(client, applicant):
