@@ -84,6 +84,21 @@ def audit_event_list_for_targets(
     )
 
 
+def audit_event_list_for_parties(
+    events: QuerySet[AuditEvent], *, internal_prefixes: tuple[str, ...]
+) -> list[AuditEvent]:
+    """`events` as the people an object concerns see them, rather than the staff who run the
+    platform: without the client addresses the events were recorded from, and without the
+    platform's own bookkeeping (actions starting with one of `internal_prefixes`)."""
+    hidden = Q(pk__in=[])
+    for prefix in internal_prefixes:
+        hidden |= Q(action__startswith=prefix)
+    shown = list(events.exclude(hidden))
+    for event in shown:
+        event.ip_address = None  # never saved: the list is for display only
+    return shown
+
+
 def audit_chain_head() -> tuple[int, int | None, str]:
     """(number of events, id of the newest, its hash): one statement, so one snapshot.
 

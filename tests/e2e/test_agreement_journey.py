@@ -123,7 +123,18 @@ def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages
 
     # The signer finds it under "Available to me", claims it and mistypes the password.
     log_in(page, "signer")
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     claim_from_inbox(page, "Review and sign the aid agreement")
+    # The signer reads the agreement in the page, in the order of signing, then confirms it.
+    expect(page.locator("#sign-order li").first).to_contain_text(ORGANIZATION)
+    viewer = page.locator("iframe.pdf-viewer")
+    expect(viewer).to_be_visible()
+    pdf = page.request.get(viewer.get_attribute("src"))
+    assert (pdf.status, pdf.headers["content-type"]) == (200, "application/pdf")
+    page.wait_for_load_state("load")
+    assert refused == []  # the frame and its PDF are allowed by the page's policy and theirs
+    page.get_by_label("I have read the agreement").check()
     page.get_by_label("Your password").fill("not-my-password")
     page.get_by_role("button", name="Sign the agreement").click()
     expect(page.locator("main")).to_contain_text(
@@ -135,6 +146,7 @@ def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages
     assert AuditEvent.objects.filter(action="signature.refused", actor__username="signer").exists()
 
     # Then the right one.
+    page.get_by_label("I have read the agreement").check()
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Sign the agreement").click()
     expect(page.locator(".messages")).to_contain_text(
@@ -147,6 +159,7 @@ def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages
     # The manager claims the countersign task and countersigns.
     log_in(page, "manager")
     claim_from_inbox(page, "Countersign the aid agreement")
+    page.get_by_label("I have read the agreement").check()
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Countersign for the community").click()
     expect(page.locator(".messages")).to_contain_text(

@@ -28,6 +28,16 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser date picker. Its value is ISO 8601 (YYYY-MM-DD) in every language: a localized
+    value such as 2027/01/15 is not one the input reads, and it would show empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class AgreementForm(PlainTextFormMixin, forms.ModelForm):
     attachments = MultipleFileField(
         label=_("Attachments"),
@@ -49,8 +59,8 @@ class AgreementForm(PlainTextFormMixin, forms.ModelForm):
             "language",
         ]
         widgets = {
-            "effective_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "effective_date": IsoDateInput(),
+            "end_date": IsoDateInput(),
             "scope": forms.Textarea(attrs={"rows": 3}),
             "terms": forms.Textarea(attrs={"rows": 8}),
         }
@@ -85,6 +95,10 @@ class AgreementForm(PlainTextFormMixin, forms.ModelForm):
 
 
 class SignForm(forms.Form):
+    read = forms.BooleanField(
+        label=_("I have read the agreement"),
+        error_messages={"required": _("Read the agreement and confirm it before you sign.")},
+    )
     password = forms.CharField(
         label=_("Your password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -94,7 +108,21 @@ class SignForm(forms.Form):
 
 class DeclineForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("The community sees it."),
+    )
+    confirm = forms.BooleanField(
+        label=_("I decline this agreement: it ends here and cannot be signed any more"),
+        error_messages={"required": _("Confirm that you decline the agreement.")},
+    )
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I withdraw this agreement: it ends here and cannot be signed any more"),
+        error_messages={"required": _("Confirm that you withdraw the agreement.")},
     )
 
 
@@ -102,9 +130,14 @@ class TerminationRequestForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
     )
-    effective_date = forms.DateField(
-        label=_("Proposed effective date"), widget=forms.DateInput(attrs={"type": "date"})
+    effective_date = forms.DateField(label=_("Proposed effective date"), widget=IsoDateInput())
+    confirm = forms.BooleanField(
+        label=_("I ask to end this agreement; once an approver agrees, it ends on that date"),
+        error_messages={"required": _("Confirm that you ask to end the agreement.")},
     )
+
+    def service_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm"}
 
 
 class TerminationDecisionForm(PlainTextFormMixin, forms.Form):

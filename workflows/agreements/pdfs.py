@@ -12,7 +12,7 @@ from audit.selectors import audit_checkpoint_latest
 from documents import services as documents_services
 from documents.kinds import kind_label
 from documents.models import Document
-from documents.rendering import render_stamp
+from documents.rendering import render_pdf, render_stamp
 from documents.selectors import document_list_for_owner
 from signing import services as signing_services
 from signing.services import PasswordConfirmation, SignatureBox, SignatureField
@@ -37,8 +37,7 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()]
 
 
-def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
-    """Render the agreement once, when it is sent: the version both parties sign."""
+def _agreement_context(agreement: AidAgreement) -> dict[str, Any]:
     with translation.override(agreement.language):
         boxes = [
             {**box.__dict__, "label": label, "label_top_mm": box.top_mm - 7}
@@ -54,28 +53,49 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
                 ),
             )
         ]
+    return {
+        "title": agreement.title,
+        "community_name": agreement.community.name,
+        "organization_name": agreement.organization.name,
+        "organization_credit_code": agreement.organization.credit_code,
+        "effective_date": agreement.effective_date,
+        "end_date": agreement.end_date,
+        "amount": agreement.amount,
+        "agreement_number": agreement_number(agreement),
+        "scope_paragraphs": _paragraphs(agreement.scope),
+        "terms_paragraphs": _paragraphs(agreement.terms),
+        "attachment_names": [a.name for a in agreement.attachments.all()],
+        "signature_boxes": boxes,
+    }
+
+
+def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
+    """Render the agreement once, when it is sent: the version both parties sign."""
     return documents_services.document_render(
         owner=agreement,
         kind=AGREEMENT,
         title=agreement.title,
         template_name="pdf/agreement.html",
-        context={
-            "title": agreement.title,
-            "community_name": agreement.community.name,
-            "organization_name": agreement.organization.name,
-            "organization_credit_code": agreement.organization.credit_code,
-            "effective_date": agreement.effective_date,
-            "end_date": agreement.end_date,
-            "amount": agreement.amount,
-            "agreement_number": agreement_number(agreement),
-            "scope_paragraphs": _paragraphs(agreement.scope),
-            "terms_paragraphs": _paragraphs(agreement.terms),
-            "attachment_names": [a.name for a in agreement.attachments.all()],
-            "signature_boxes": boxes,
-        },
+        context=_agreement_context(agreement),
         language=agreement.language,
         created_by=actor,
     )
+
+
+# What a preview prints where the document's verification code goes: it has none, and no
+# code of a real document can look like it (codes have CODE_LENGTH characters).
+PREVIEW_CODE = "PREVIEW"
+
+
+def render_agreement_preview(agreement: AidAgreement) -> bytes:
+    """The PDF `render_agreement` would produce now, stored nowhere and audited nowhere: the
+    community manager reads it before sending."""
+    context = {
+        **_agreement_context(agreement),
+        "verification_code": PREVIEW_CODE,
+        "document_title": agreement.title,
+    }
+    return render_pdf("pdf/agreement.html", context, agreement.language).pdf
 
 
 def _fields(page: int) -> tuple[SignatureField, ...]:

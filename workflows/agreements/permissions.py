@@ -33,6 +33,11 @@ def is_approver(user: User) -> bool:
     return has_platform_right(user, DECIDE_TERMINATION)
 
 
+def sees_internal_events(user: User) -> bool:
+    """Client addresses and task bookkeeping on a timeline are for the approvers."""
+    return is_approver(user)
+
+
 def can_view(agreement: AidAgreement, user: User) -> bool:
     """A draft is its community's alone; once sent, the organization and approvers see it."""
     return is_community_manager(agreement.community, user) or (

@@ -1,11 +1,15 @@
 import datetime
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import User
 from accounts.selectors import communities_managed_by, get_visible_or_404, organizations_of
 from audit.models import AuditEvent
-from audit.selectors import audit_event_list_for_targets
+from audit.selectors import audit_event_list_for_parties, audit_event_list_for_targets
+from documents.models import Document
+from documents.selectors import document_list_for_owner
+from workflows.inbox.base import TASK_ACTION_PREFIX
 
 from . import permissions
 from .models import AgreementAttachment, AidAgreement, TerminationRequest
@@ -42,8 +46,10 @@ def _visible_q(user: User) -> Q:
 def agreement_list_for_user(
     *, user: User, status: str = "", search: str = ""
 ) -> QuerySet[AidAgreement]:
-    queryset = AidAgreement.objects.filter(_visible_q(user)).select_related(
-        "community", "organization", "initiator", "document"
+    queryset = (
+        AidAgreement.objects.filter(_visible_q(user))
+        .select_related("community", "organization", "initiator", "document")
+        .annotate(terminates_on=_approved_termination_date())
     )
     if status in STATUS_FILTERS:
         queryset = queryset.filter(status__in=STATUS_FILTERS[status])
@@ -56,6 +62,17 @@ def agreement_list_for_user(
             | Q(community__name__icontains=search)
         )
     return queryset
+
+
+def _approved_termination_date() -> Subquery:
+    """The effective date of the agreement's approved termination, if one was approved."""
+    return Subquery(
+        TerminationRequest.objects.filter(
+            agreement=OuterRef("pk"), status=TerminationRequest.Status.APPROVED
+        )
+        .order_by("-pk")
+        .values("effective_date")[:1]
+    )
 
 
 def agreement_get_for_user(*, agreement_id: int, user: User) -> AidAgreement:
@@ -80,12 +97,34 @@ def termination_open_request(*, agreement: AidAgreement) -> TerminationRequest |
     )
 
 
-def termination_notices(*, agreement: AidAgreement) -> list:
-    return [
-        r.notice
-        for r in agreement.termination_requests.select_related("notice")
-        if r.notice_id is not None
-    ]
+# The order of the kinds on the agreement's page: the agreement itself first.
+DOCUMENT_KIND_ORDER = ("agreement", "termination_notice", "agreement_evidence")
+
+
+@dataclass(frozen=True)
+class AgreementDocuments:
+    current: list[Document]  # the latest version of each kind, the agreement's first
+    history: list[Document]  # every earlier version, newest first
+
+
+def agreement_documents(*, agreement: AidAgreement) -> AgreementDocuments:
+    """The agreement's documents as its page lists them: what holds now, then the history.
+    Every document (the termination notice too) is listed once; one query."""
+    latest: dict[str, Document] = {}
+    history: list[Document] = []
+    for document in document_list_for_owner(agreement).order_by("kind", "-version"):
+        if document.kind in latest:
+            history.append(document)
+        else:
+            latest[document.kind] = document
+
+    def rank(document: Document) -> tuple[int, str]:
+        kind = document.kind
+        order = DOCUMENT_KIND_ORDER.index(kind) if kind in DOCUMENT_KIND_ORDER else 99
+        return order, kind
+
+    history.sort(key=lambda d: (d.created_at, d.pk), reverse=True)
+    return AgreementDocuments(current=sorted(latest.values(), key=rank), history=history)
 
 
 def agreement_timeline(
@@ -96,6 +135,17 @@ def agreement_timeline(
     return audit_event_list_for_targets(
         targets=[agreement, *agreement.termination_requests.all()], viewer=viewer
     )
+
+
+def agreement_timeline_for_user(
+    *, agreement: AidAgreement, user: User
+) -> QuerySet[AuditEvent] | list[AuditEvent]:
+    """The timeline as `user` may see it: approvers see it whole; the parties see what was
+    done, without client addresses or task bookkeeping."""
+    events = agreement_timeline(agreement=agreement, viewer=user)
+    if permissions.sees_internal_events(user):
+        return events
+    return audit_event_list_for_parties(events, internal_prefixes=(TASK_ACTION_PREFIX,))
 
 
 def agreement_ids_due_to_expire(*, today: datetime.date) -> list[int]:

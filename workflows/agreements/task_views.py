@@ -20,7 +20,7 @@ class _AgreementTaskView(TaskPageView):
     subject_name = "agreement"
 
     def timeline(self) -> Any:
-        return selectors.agreement_timeline(agreement=self.subject, viewer=self.request.user)
+        return selectors.agreement_timeline_for_user(agreement=self.subject, user=self.request.user)
 
     # What the signing service of the page is, and what it says when it has signed.
     sign_service: Any = None
@@ -99,8 +99,8 @@ class DecideTerminationTaskView(TaskPageView):
     subject_name = "termination"
 
     def timeline(self) -> Any:
-        return selectors.agreement_timeline(
-            agreement=self.subject.agreement, viewer=self.request.user
+        return selectors.agreement_timeline_for_user(
+            agreement=self.subject.agreement, user=self.request.user
         )
 
     def render_task(self, request: HttpRequest, **context: Any) -> HttpResponse:

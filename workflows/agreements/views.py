@@ -1,20 +1,25 @@
 """Pages of the aid agreement. Thin: parse with a form, call one selector or service, respond."""
 
+import io
+from typing import Any
+
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 import audit.services as audit
 from accounts.selectors import communities_managed_by
-from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
 
-from . import permissions, selectors, services
-from .forms import AgreementForm, StatusFilterForm, TerminationRequestForm
+from . import pdfs, permissions, selectors, services
+from .forms import AgreementForm, StatusFilterForm, TerminationRequestForm, WithdrawForm
 from .models import AidAgreement
 
 Status = AidAgreement.Status
@@ -95,12 +100,25 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    return _render_detail(request, agreement)
+
+
+def _render_detail(
+    request: HttpRequest,
+    agreement: AidAgreement,
+    *,
+    termination_form: TerminationRequestForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The agreement's page; a refused form comes back with what was typed and its errors."""
     user = request.user
     task = task_open_for(agreement)
     termination = selectors.termination_open_request(agreement=agreement)
     if task is None and termination is not None:
         task = task_open_for(termination)
     allowed = {t.name for t in agreement.get_available_user_status_transitions(user)}
+    documents = selectors.agreement_documents(agreement=agreement)
     return render(
         request,
         "agreements/agreement_detail.html",
@@ -114,14 +132,17 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "termination": termination,
             "can_edit": permissions.can_edit(agreement, user) and agreement.is_editable,
             "can_send": "send" in allowed,
+            "can_preview": "send" in allowed,
             "can_withdraw": "withdraw" in allowed,
+            "withdraw_form": withdraw_form or WithdrawForm(),
             "can_request_termination": "request_termination" in allowed,
-            "termination_form": TerminationRequestForm(),
-            "documents": document_list_for_owner(agreement),
-            "notices": selectors.termination_notices(agreement=agreement),
+            "termination_form": termination_form or TerminationRequestForm(),
+            "current_documents": documents.current,
+            "document_history": documents.history,
             "attachments": agreement.attachments.all(),
-            "events": selectors.agreement_timeline(agreement=agreement, viewer=request.user),
+            "events": selectors.agreement_timeline_for_user(agreement=agreement, user=user),
         },
+        status=status,
     )
 
 
@@ -148,6 +169,9 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, agreement, withdraw_form=form, status=400)
     run_service(
         request,
         lambda: services.agreement_withdraw(
@@ -166,22 +190,55 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
     form = TerminationRequestForm(request.POST)
     if form.is_valid():
-        run_service(
+        ok, _result = run_service(
             request,
             lambda: services.termination_request_create(
                 agreement_id=agreement.pk,
                 actor=request.user,
                 expected_status=_expected_status(request),
-                **form.cleaned_data,
+                **form.service_fields(),
             ),
             success=_("Your termination request was sent to the approvers."),
             target=agreement,
+            form=form,
         )
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect(agreement)
+        if ok or not form.errors:  # done, or refused with a message (stale state, no right)
+            return redirect(agreement)
+    return _render_detail(request, agreement, termination_form=form, status=400)
+
+
+# Shown in a frame of the site's own pages only (Chromium's PDF viewer counts as an object).
+@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
+@xframe_options_sameorigin
+def agreement_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agreement's current PDF, shown inside its pages (the signer reads it there)."""
+    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    if agreement.document is None:
+        raise Http404
+    return _inline_pdf(agreement.document.file.open("rb"), agreement.document.file_name)
+
+
+@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
+@xframe_options_sameorigin
+def agreement_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF a draft would be sent as, rendered on the fly and stored nowhere: for those who
+    may send it, before they do."""
+    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    if not (permissions.can_send(agreement, request.user) and agreement.is_editable):
+        if not permissions.can_send(agreement, request.user):
+            audit.record_denial(reason="not_allowed", target=agreement, request=request)
+        raise Http404
+    pdf = pdfs.render_agreement_preview(agreement)
+    return _inline_pdf(io.BytesIO(pdf), f"preview-{pdfs.agreement_number(agreement)}.pdf")
+
+
+def _inline_pdf(stream: Any, filename: str) -> HttpResponse:
+    response = FileResponse(
+        stream, content_type="application/pdf", as_attachment=False, filename=filename
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:

@@ -112,6 +112,11 @@ class AccordFlow(flow.Flow):
         return self.subject_of(process)
 
 
+# The prefix of the task bookkeeping events (created, claimed, released, completed): the staff's
+# business; the people a process concerns see what was done, not who held which task when.
+TASK_ACTION_PREFIX = "task."
+
+
 def task_audit_target(task: Any) -> Any:
     """The object whose page and timeline show a task's events and refusals."""
     return task.flow_task.flow_class.instance.audit_target(task.process)

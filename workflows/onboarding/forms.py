@@ -33,9 +33,24 @@ class ApplicationForm(PlainTextFormMixin, forms.ModelForm):
             "credit_code": _("18 characters, as printed on the registration certificate.")
         }
 
+    # What a draft needs: something to recognize it by. Submission needs every field (they are
+    # marked required), so the browser must not refuse "Save draft" for an empty one.
+    DRAFT_REQUIRED = ("name",)
+    use_required_attribute = False
+
+    def __init__(self, *args: Any, draft: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.required:  # what submission needs, told to assistive technology too
+                field.widget.attrs["aria-required"] = "true"
+        if draft:
+            for name, field in self.fields.items():
+                field.required = name in self.DRAFT_REQUIRED
+
     def clean_credit_code(self) -> str:
-        code = self.cleaned_data["credit_code"].strip().upper()
-        validate_credit_code(code)
+        code = (self.cleaned_data["credit_code"] or "").strip().upper()
+        if code or self.fields["credit_code"].required:
+            validate_credit_code(code)
         return code
 
     def service_fields(self) -> dict[str, Any]:

@@ -20,6 +20,19 @@ def certificate_upload_to(instance: "OrganizationApplication", filename: str) ->
     return f"onboarding/certificates/{stored_file_name(instance.certificate_content_type)}"
 
 
+# What an applicant fills in; all of it is needed to submit.
+SUBMISSION_FIELDS = (
+    "name",
+    "kind",
+    "credit_code",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "address",
+    "service_area",
+)
+
+
 class OrganizationApplication(Reviewable):
     class Status(models.TextChoices):
         DRAFT = ReviewState.DRAFT, _("Draft")
@@ -82,6 +95,11 @@ class OrganizationApplication(Reviewable):
 
     def get_absolute_url(self) -> str:
         return reverse("onboarding:detail", args=[self.pk])
+
+    def missing_for_submission(self) -> list[str]:
+        """The fields a draft still lacks before it can be submitted (a draft saves with what
+        it has; submission needs them all)."""
+        return [name for name in (*SUBMISSION_FIELDS, "certificate") if not getattr(self, name)]
 
 
 class OnboardingProcess(Process):

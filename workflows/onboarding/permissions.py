@@ -22,6 +22,11 @@ def is_reviewer(user: User) -> bool:
     return has_platform_right(user, REVIEW_PERMISSION)
 
 
+def sees_internal_events(user: User) -> bool:
+    """Client addresses and task bookkeeping on a timeline are for the reviewers."""
+    return is_reviewer(user)
+
+
 def can_view(application: OrganizationApplication, user: User) -> bool:
     return user.is_authenticated and (application.applicant_id == user.pk or is_reviewer(user))
 

@@ -3,6 +3,9 @@ from django.http import Http404
 
 from accounts.models import User
 from accounts.selectors import get_visible_or_404
+from audit.models import AuditEvent
+from audit.selectors import audit_event_list_for_parties, audit_event_list_for_targets
+from workflows.inbox.base import TASK_ACTION_PREFIX
 
 from . import permissions
 from .models import OrganizationApplication
@@ -37,3 +40,18 @@ def application_ids_reviewing_credit_code(
             OrganizationApplication.Status.CHANGES_REQUESTED,
         ],
     ).exclude(pk=exclude_id)
+
+
+def application_timeline_for_user(
+    *, application: OrganizationApplication, user: User
+) -> QuerySet[AuditEvent] | list[AuditEvent]:
+    """The application's events and its organization's (its suspension with its reason, its
+    members), oldest first. Reviewers see them whole; the applicant sees what was done,
+    without client addresses or task bookkeeping."""
+    organization = application.organization
+    events = audit_event_list_for_targets(
+        targets=[application, organization] if organization else [application], viewer=user
+    )
+    if permissions.sees_internal_events(user):
+        return events
+    return audit_event_list_for_parties(events, internal_prefixes=(TASK_ACTION_PREFIX,))

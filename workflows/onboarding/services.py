@@ -20,21 +20,12 @@ from workflows.review.forms import Decision
 from workflows.review.services import review_decide
 
 from . import permissions, selectors
-from .models import OrganizationApplication
+from .models import SUBMISSION_FIELDS, OrganizationApplication
 from .tasks import issue_approval_letter
 
 Status = OrganizationApplication.Status
 
-APPLICATION_FIELDS = (
-    "name",
-    "kind",
-    "credit_code",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "address",
-    "service_area",
-)
+APPLICATION_FIELDS = SUBMISSION_FIELDS
 
 
 def _locked(application_id: int) -> OrganizationApplication:
@@ -136,10 +127,18 @@ def application_update(
     return application
 
 
-def _require_certificate(application: OrganizationApplication) -> None:
-    if not application.certificate:
+def _require_complete(application: OrganizationApplication) -> None:
+    """A draft saves with what it has; a submission needs every field, each error on its own
+    field. (What was typed was checked by the form when it was saved.)"""
+    missing = application.missing_for_submission()
+    if missing:
         raise ValidationError(
-            {"certificate": _("Upload the registration certificate before submitting.")}
+            {
+                name: _("Upload the registration certificate before submitting.")
+                if name == "certificate"
+                else _("Fill this in before submitting.")
+                for name in missing
+            }
         )
 
 
@@ -154,7 +153,7 @@ def application_submit(
         raise PermissionDenied
     source = application.status
     application.submit()  # TransitionNotAllowed unless draft: a second submit changes nothing
-    _require_certificate(application)
+    _require_complete(application)
     _check_credit_code_free(application)
     application.save()
     _record(application, action="application.submitted", actor=actor, source=source)
@@ -171,7 +170,7 @@ def application_resubmit(*, application_id: int, actor: User) -> OrganizationApp
         raise PermissionDenied
     source = application.status
     application.resubmit()
-    _require_certificate(application)
+    _require_complete(application)
     _check_credit_code_free(application)
     application.save()
     _record(application, action="application.resubmitted", actor=actor, source=source)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.review import task_views as review
 
-from . import services
+from . import selectors, services
 from .forms import ApplicationForm
 
 
@@ -16,6 +16,11 @@ class ReviewTaskView(review.ReviewTaskView):
     title = _("Review organization application")
     fields_template = "onboarding/_application_fields.html"
     subject_name = "application"
+
+    def timeline(self) -> Any:
+        return selectors.application_timeline_for_user(
+            application=self.subject, user=self.request.user
+        )
 
     def decide(self, *, decision: str, comment: str, actor: Any) -> Any:
         return services.application_review(
@@ -26,6 +31,11 @@ class ReviewTaskView(review.ReviewTaskView):
 class ReviseTaskView(review.ReviseTaskView):
     template_name = "onboarding/revise_task.html"
     subject_name = "application"
+
+    def timeline(self) -> Any:
+        return selectors.application_timeline_for_user(
+            application=self.subject, user=self.request.user
+        )
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         return self.render_task(request, form=ApplicationForm(instance=self.subject))

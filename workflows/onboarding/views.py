@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 import audit.services as audit
 from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
-from audit.selectors import audit_event_list_for_targets
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
@@ -39,19 +38,46 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submit_if_asked(request: HttpRequest, application: OrganizationApplication) -> None:
-    """ "Save and submit" submits right after saving; a refusal leaves the saved draft."""
-    if "submit" in request.POST:
-        run_service(
-            request,
-            lambda: services.application_submit(application_id=application.pk, actor=request.user),
-            success=_("Your application was submitted for review."),
-            target=application,
-        )
+def _submitting(request: HttpRequest) -> bool:
+    return "submit" in request.POST
+
+
+def _saving_draft(request: HttpRequest) -> bool:
+    """A draft is saved with what it has; a page shown afresh marks what submission needs."""
+    return request.method == "POST" and not _submitting(request)
+
+
+def _submit_or_show(
+    request: HttpRequest, form: ApplicationForm, application: OrganizationApplication
+) -> HttpResponse:
+    """After the draft is saved: "Save and submit" submits it. A refusal keeps the saved draft
+    and shows the form again as typed, each error by its field."""
+    if not _submitting(request):
+        return redirect(application)
+    ok, _result = run_service(
+        request,
+        lambda: services.application_submit(application_id=application.pk, actor=request.user),
+        success=_("Your application was submitted for review."),
+        target=application,
+        form=form,
+    )
+    if ok or not form.errors:
+        return redirect(application)
+    messages.info(
+        request, _("Your draft was saved but not submitted: correct the fields marked below.")
+    )
+    return render(
+        request,
+        "onboarding/application_form.html",
+        {"form": form, "application": application},
+        status=400,
+    )
 
 
 def application_create(request: HttpRequest) -> HttpResponse:
-    form = ApplicationForm(request.POST or None, request.FILES or None)
+    form = ApplicationForm(
+        request.POST or None, request.FILES or None, draft=_saving_draft(request)
+    )
     if request.method == "POST" and form.is_valid():
         ok, application = run_service(
             request,
@@ -60,17 +86,27 @@ def application_create(request: HttpRequest) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=_("Your application was saved as a draft."),
+            success=None if _submitting(request) else _("Your application was saved as a draft."),
             form=form,
         )
         if ok:
-            _submit_if_asked(request, application)
-            return redirect(application)
+            return _submit_or_show(request, form, application)
     return render(request, "onboarding/application_form.html", {"form": form})
 
 
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
+    return _render_detail(request, application)
+
+
+def _render_detail(
+    request: HttpRequest,
+    application: OrganizationApplication,
+    *,
+    suspend_form: SuspendForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The application's page; a refused form comes back with what was typed and its errors."""
     user = request.user
     task = task_open_for(application)
     organization = application.organization
@@ -85,18 +121,21 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": permissions.can_edit(application, user)
             and application.status == Status.DRAFT,
             "can_submit": "submit" in allowed,
+            "missing": _missing_labels(application),
             "organization": organization,
             "can_suspend": organization is not None
             and can_suspend_organization(organization, user),
-            "suspend_form": SuspendForm(),
-            # The organization's own events (its suspension, its members) belong here too.
-            "events": audit_event_list_for_targets(
-                targets=[application, organization] if organization else [application],
-                viewer=user,
-            ),
+            "suspend_form": suspend_form or SuspendForm(),
+            "events": selectors.application_timeline_for_user(application=application, user=user),
             "documents": document_list_for_owner(organization) if organization else [],
         },
+        status=status,
     )
+
+
+def _missing_labels(application: OrganizationApplication) -> list[str]:
+    fields = ApplicationForm.base_fields
+    return [str(fields[name].label) for name in application.missing_for_submission()]
 
 
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -106,7 +145,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             audit.record_denial(reason="not_allowed", target=application)
         messages.warning(request, _("Only a draft can be edited here."))
         return redirect(application)
-    form = ApplicationForm(request.POST or None, request.FILES or None, instance=application)
+    form = ApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=application,
+        draft=_saving_draft(request),
+    )
     if request.method == "POST" and form.is_valid():
         ok, _result = run_service(
             request,
@@ -116,13 +160,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=_("Your changes were saved."),
+            success=None if _submitting(request) else _("Your changes were saved."),
             target=application,
             form=form,
         )
         if ok:
-            _submit_if_asked(request, application)
-            return redirect(application)
+            return _submit_or_show(request, form, application)
     return render(
         request, "onboarding/application_form.html", {"form": form, "application": application}
     )
@@ -164,21 +207,23 @@ def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(application)
     form = SuspendForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            lambda: accounts_services.organization_suspend(
-                organization_id=application.organization_id,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_status=expected,
-            ),
-            success=_("The organization was suspended."),
-            target=application.organization,
-        )
-    else:
-        messages.error(request, _("Give a reason for the suspension."))
-    return redirect(application)
+    if not form.is_valid():
+        return _render_detail(request, application, suspend_form=form, status=400)
+    ok, _result = run_service(
+        request,
+        lambda: accounts_services.organization_suspend(
+            organization_id=application.organization_id,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_status=expected,
+        ),
+        success=_("The organization was suspended."),
+        target=application.organization,
+        form=form,
+    )
+    if ok or not form.errors:
+        return redirect(application)
+    return _render_detail(request, application, suspend_form=form, status=400)
 
 
 def application_certificate(request: HttpRequest, pk: int) -> FileResponse:

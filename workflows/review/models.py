@@ -102,7 +102,10 @@ class Reviewable(ConcurrentTransitionMixin, models.Model):
         permission=_may_submit,
     )
     def resubmit(self) -> None:
+        # The comment was answered by this resubmission: it stays on the timeline, not on the
+        # subject, so that nobody reads it as the verdict on the new version.
         self.submitted_at = timezone.now()
+        self.review_comment = ""
 
     @transition(
         field="status",

@@ -1,8 +1,10 @@
 """Both agreement flows walked through the real pages as the real roles."""
 
 import datetime
+import subprocess
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -59,20 +61,20 @@ def test_the_signing_flow_through_the_pages(
     task_url = claim(client, open_task(agreement, "sign"))
     page = client.get(task_url).content.decode()
     assert "Review and sign the aid agreement" in page
-    wrong = client.post(task_url, {"sign": "1", "password": "wrong"})
+    wrong = client.post(task_url, {"sign": "1", "read": "on", "password": "wrong"})
     assert wrong.status_code == 200
     assert "password is not correct" in wrong.content.decode()
     agreement.refresh_from_db()
     assert agreement.status == Status.PENDING_ORG_SIGNATURE
     assert AuditEvent.objects.filter(action="signature.refused").exists()
-    response = client.post(task_url, {"sign": "1", "password": password})
+    response = client.post(task_url, {"sign": "1", "read": "on", "password": password})
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == Status.PENDING_COMMUNITY_SIGNATURE
 
     client.force_login(manager)
     task_url = claim(client, open_task(agreement, "countersign"))
-    response = client.post(task_url, {"password": password})
+    response = client.post(task_url, {"read": "on", "password": password})
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == Status.ACTIVE
@@ -92,7 +94,7 @@ def test_the_termination_flow_through_the_pages(client, active, signer, manager)
     effective = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     response = client.post(
         reverse("agreements:request_termination", args=[active.pk]),
-        {"reason": "服务对象已搬离", "effective_date": effective},
+        {"reason": "服务对象已搬离", "effective_date": effective, "confirm": "on"},
         follow=True,
     )
     assert "sent to the approvers" in response.content.decode()
@@ -100,7 +102,7 @@ def test_the_termination_flow_through_the_pages(client, active, signer, manager)
 
     second = client.post(
         reverse("agreements:request_termination", args=[active.pk]),
-        {"reason": "again", "effective_date": effective},
+        {"reason": "again", "effective_date": effective, "confirm": "on"},
         follow=True,
     )
     assert TerminationRequest.objects.count() == 1
@@ -221,7 +223,7 @@ def test_detail_withdraw_with_stale_state_shows_a_message(client, sent, manager,
     client.force_login(manager)
     response = client.post(
         reverse("agreements:withdraw", args=[sent.pk]),
-        {"expected_status": Status.PENDING_ORG_SIGNATURE},
+        {"expected_status": Status.PENDING_ORG_SIGNATURE, "confirm": "on"},
         follow=True,
     )
     assert "changed state in the meantime" in response.content.decode()
@@ -262,7 +264,7 @@ def test_signing_through_the_page_hashes_the_password_once(
     client.force_login(signer)
     task_url = claim(client, open_task(sent, "sign"))
 
-    response = client.post(task_url, {"sign": "1", "password": password})
+    response = client.post(task_url, {"sign": "1", "read": "on", "password": password})
 
     assert response.status_code == 302
     sent.refresh_from_db()
@@ -310,7 +312,7 @@ def test_a_refused_transition_is_audited_against_the_agreement(client, sent, sig
     client.force_login(signer)
     url = reverse("agreements:withdraw", args=[sent.pk])
 
-    response = client.post(url, follow=True)
+    response = client.post(url, {"confirm": "on"}, follow=True)
 
     assert "You are not allowed to do this." in response.content.decode()
     sent.refresh_from_db()
@@ -326,10 +328,10 @@ def test_the_sign_page_locks_signing_after_five_wrong_passwords(client, sent, si
     client.force_login(signer)
     task_url = claim(client, open_task(sent, "sign"))
     for _attempt in range(4):
-        client.post(task_url, {"sign": "1", "password": "wrong"})
+        client.post(task_url, {"sign": "1", "read": "on", "password": "wrong"})
 
-    fifth = client.post(task_url, {"sign": "1", "password": "wrong"})
-    right_but_locked = client.post(task_url, {"sign": "1", "password": password})
+    fifth = client.post(task_url, {"sign": "1", "read": "on", "password": "wrong"})
+    right_but_locked = client.post(task_url, {"sign": "1", "read": "on", "password": password})
 
     until = timezone.localtime(SignerPasswordLock.objects.get(user=signer).locked_until)
     message = f"you cannot sign until {until:%Y-%m-%d %H:%M}"
@@ -347,7 +349,7 @@ def test_wrong_signing_passwords_lock_the_login_too(client, sent, signer, passwo
     client.force_login(signer)
     task_url = claim(client, open_task(sent, "sign"))
     for _attempt in range(5):
-        client.post(task_url, {"sign": "1", "password": "wrong"})
+        client.post(task_url, {"sign": "1", "read": "on", "password": "wrong"})
     client.logout()
 
     response = client.post(reverse("accounts:login"), {"username": "signer", "password": password})
@@ -410,7 +412,7 @@ def test_an_attachment_named_html_is_stored_as_pdf(client, manager, community, o
 def test_a_wrong_signing_password_shows_on_the_signers_timeline_only(client, manager, signer, sent):
     client.force_login(signer)
     task_url = claim(client, open_task(sent, "sign"))
-    client.post(task_url, {"sign": "1", "password": "wrong"})
+    client.post(task_url, {"sign": "1", "read": "on", "password": "wrong"})
     refused = AuditEvent.objects.get(action="signature.refused")
 
     page = client.get(sent.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
@@ -428,3 +430,225 @@ def test_done_by_me_shows_that_the_signer_signed(client, signer, sent, password)
     client.force_login(signer)
     page = client.get(reverse("inbox:index") + "?tab=done").content.decode()
     assert '<td class="outcome">Signed by the organization</td>' in page
+
+
+# --- Forms that keep what was typed --------------------------------------------------------------
+
+
+def test_the_edit_page_in_chinese_fills_the_date_inputs_with_iso_dates(client, draft, manager):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(manager)
+
+    page = client.get(reverse("agreements:edit", args=[draft.pk])).content.decode()
+
+    assert "保存草稿" in page
+    assert f'name="effective_date" value="{draft.effective_date.isoformat()}"' in page
+    assert f'name="end_date" value="{draft.end_date.isoformat()}"' in page
+
+
+def test_a_refused_termination_request_keeps_the_reason_and_names_the_field(client, active, signer):
+    client.force_login(signer)
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+
+    response = client.post(
+        reverse("agreements:request_termination", args=[active.pk]),
+        {"reason": "服务对象已搬离，无法继续", "effective_date": yesterday, "confirm": "on"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "服务对象已搬离，无法继续</textarea>" in page
+    field = page.split('name="effective_date"')[1].split("</div>")[0]
+    assert "The effective date cannot be in the past." in field
+    assert not TerminationRequest.objects.exists()
+
+
+def test_a_termination_request_without_confirmation_changes_nothing(client, active, signer):
+    client.force_login(signer)
+    effective = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+
+    response = client.post(
+        reverse("agreements:request_termination", args=[active.pk]),
+        {"reason": "服务对象已搬离", "effective_date": effective},
+    )
+
+    assert response.status_code == 400
+    assert "Confirm that you ask to end the agreement." in response.content.decode()
+    assert "服务对象已搬离</textarea>" in response.content.decode()
+    active.refresh_from_db()
+    assert active.status == Status.ACTIVE
+    assert not TerminationRequest.objects.exists()
+
+
+def test_withdrawing_needs_a_confirmation(client, sent, manager):
+    client.force_login(manager)
+    url = reverse("agreements:withdraw", args=[sent.pk])
+
+    unconfirmed = client.post(url, {"expected_status": sent.status})
+    sent.refresh_from_db()
+    assert unconfirmed.status_code == 400
+    assert "Confirm that you withdraw the agreement." in unconfirmed.content.decode()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+
+    client.post(url, {"expected_status": sent.status, "confirm": "on"})
+    sent.refresh_from_db()
+    assert sent.status == Status.WITHDRAWN
+
+
+def test_declining_needs_a_reason_and_a_confirmation(client, sent, signer):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+
+    unconfirmed = client.post(task_url, {"decline": "1", "reason": "金额与约定不符"})
+    sent.refresh_from_db()
+    assert unconfirmed.status_code == 200
+    assert "Confirm that you decline the agreement." in unconfirmed.content.decode()
+    assert "金额与约定不符</textarea>" in unconfirmed.content.decode()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+
+    client.post(task_url, {"decline": "1", "reason": "金额与约定不符", "confirm": "on"})
+    sent.refresh_from_db()
+    assert (sent.status, sent.decline_reason) == (Status.DECLINED, "金额与约定不符")
+
+
+def test_required_fields_are_marked(client, manager):
+    client.force_login(manager)
+
+    page = client.get(reverse("agreements:create")).content.decode()
+
+    assert page.count('class="field required"') == 8  # all but the amount and attachments
+    assert 'class="field"' in page
+
+
+# --- The signing ceremony ----------------------------------------------------------------------
+
+
+def test_the_sign_page_shows_the_pdf_inline_and_the_signing_order(client, sent, signer):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+
+    page = client.get(task_url).content.decode()
+
+    assert f'<iframe class="pdf-viewer" src="{reverse("agreements:document", args=[sent.pk])}"' in (
+        page
+    )
+    assert page.index("The aid organization") < page.index("Then the community")
+    assert page.index('name="read"') < page.index('name="password"')
+    assert page.index('name="sign"') < page.index('name="decline"')
+    decline_button = page.split('name="decline"')[0].rsplit("<button", 1)[1]
+    assert 'class="secondary"' in decline_button
+
+
+def test_the_agreement_pdf_is_served_for_a_frame_of_the_site(client, sent, signer):
+    client.force_login(signer)
+
+    response = client.get(reverse("agreements:document", args=[sent.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_the_agreement_pdf_of_someone_else_is_not_found(client, sent, other_signer):
+    client.force_login(other_signer)
+
+    assert client.get(reverse("agreements:document", args=[sent.pk])).status_code == 404
+
+
+def test_signing_without_confirming_the_reading_signs_nothing(client, sent, signer, password):
+    client.force_login(signer)
+    task_url = claim(client, open_task(sent, "sign"))
+
+    response = client.post(task_url, {"sign": "1", "password": password})
+
+    assert response.status_code == 200
+    assert "Read the agreement and confirm it before you sign." in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == Status.PENDING_ORG_SIGNATURE
+    assert not AuditEvent.objects.filter(action__startswith="signature.").exists()
+
+
+def test_the_manager_previews_the_draft_pdf_without_storing_it(client, draft, manager):
+    from documents.models import Document
+
+    client.force_login(manager)
+    detail = client.get(draft.get_absolute_url()).content.decode()
+    assert reverse("agreements:preview", args=[draft.pk]) in detail
+
+    response = client.get(reverse("agreements:preview", args=[draft.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("inline")
+    pdf = b"".join(response.streaming_content)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    assert "第二条 乙方派出志愿者" in text.stdout.decode()
+    assert not Document.objects.exists()
+    assert not AuditEvent.objects.filter(action="document.generated").exists()
+
+
+def test_only_who_may_send_previews_the_pdf(client, sent, signer):
+    client.force_login(signer)
+
+    assert client.get(reverse("agreements:preview", args=[sent.pk])).status_code == 404
+
+
+# --- The document list and the end of an agreement -----------------------------------------------
+
+
+def test_the_document_list_shows_the_signed_agreement_first_and_folds_the_history(
+    client, active, manager
+):
+    client.force_login(manager)
+
+    page = client.get(active.get_absolute_url()).content.decode()
+
+    documents = page.split('id="documents"')[1].split('id="timeline"')[0]
+    current, history = documents.split('id="document-history"')
+    assert "Current · signed by both parties" in current
+    assert f"v{active.document.version}" in current
+    assert reverse("documents:file", args=[active.document.pk]) in current
+    assert "v1" in history
+    assert "v2" in history
+
+
+def test_an_approved_termination_is_listed_once_and_shown_in_the_status(
+    client, active, signer, manager
+):
+    from .helpers import decide_termination
+
+    effective = timezone.localdate() + datetime.timedelta(days=10)
+    request = services.termination_request_create(
+        agreement_id=active.pk, actor=signer, reason="服务对象已搬离", effective_date=effective
+    )
+    approver = UserFactory(username="approver-15", approver=True)
+    request = decide_termination(request, approver, "approve", "同意")
+    client.force_login(manager)
+
+    page = client.get(active.get_absolute_url()).content.decode()
+    listing = client.get(reverse("agreements:list")).content.decode()
+
+    notice_url = reverse("documents:file", args=[request.notice.pk])
+    assert page.count(notice_url) == 1
+    assert f"Terminates on {effective:%Y-%m-%d}" in page
+    assert f"Terminates on {effective:%Y-%m-%d}" in listing
+
+
+def test_the_parties_timeline_leaves_out_addresses_and_task_bookkeeping(
+    client, sent, signer, manager
+):
+    approver = UserFactory(username="approver-12", approver=True)
+    client.force_login(signer)
+    claim(client, open_task(sent, "sign"))
+    assert AuditEvent.objects.filter(action="task.assigned", ip_address="127.0.0.1").exists()
+
+    own = client.get(sent.get_absolute_url()).content.decode()
+    assert "127.0.0.1" not in own
+    assert "Task claimed" not in own
+
+    client.force_login(approver)
+    staff = client.get(sent.get_absolute_url()).content.decode()
+    assert "(127.0.0.1)" in staff
+    assert "Task claimed" in staff

@@ -320,3 +320,145 @@ def test_the_application_page_shows_the_organizations_suspension_and_why(
     assert "Organization suspended" in page
     assert "Active → Suspended" in page
     assert "Annual check failed" in page
+
+
+def test_a_resubmitted_application_no_longer_shows_the_answered_comment(
+    client, submitted_application, applicant, approver
+):
+    from .helpers import resubmit
+
+    decide(submitted_application, approver, "request_changes", "Name the streets you serve")
+    application = resubmit(submitted_application, applicant)
+    assert application.review_comment == ""
+    client.force_login(approver)
+    page = client.get(application.get_absolute_url()).content.decode()
+    assert "Reviewer&#x27;s comment" not in page
+    # The request stays on the record, in the timeline.
+    assert "Name the streets you serve" in page.split('id="timeline"')[1]
+
+
+def test_the_applicant_timeline_shows_no_addresses_or_task_bookkeeping(client, applicant, approver):
+    client.force_login(applicant)
+    client.post(reverse("onboarding:create"), {**form_data(11), "submit": "1"})
+    application = OrganizationApplication.objects.get()
+    assert AuditEvent.objects.filter(action="task.created", ip_address__isnull=False).exists()
+
+    own = client.get(application.get_absolute_url()).content.decode()
+    assert "127.0.0.1" not in own
+    assert "Task created" not in own
+    assert "Submitted" in own.split('id="timeline"')[1]
+
+    client.force_login(approver)
+    staff = client.get(application.get_absolute_url()).content.decode()
+    assert "(127.0.0.1)" in staff
+    assert "Task created" in staff
+
+
+def test_save_draft_keeps_what_was_typed_without_demanding_every_field(client, applicant):
+    client.force_login(applicant)
+
+    response = client.post(
+        reverse("onboarding:create"),
+        {"name": "Riverside Volunteers", "contact_phone": "13800001234", "save": "1"},
+        follow=True,
+    )
+
+    application = OrganizationApplication.objects.get()
+    assert (application.status, application.name, application.contact_phone) == (
+        Status.DRAFT,
+        "Riverside Volunteers",
+        "13800001234",
+    )
+    assert (application.credit_code, application.contact_email) == ("", "")
+    page = response.content.decode()
+    assert "Your application was saved as a draft." in page
+    # Submitting waits until the draft is complete, and the page says what it lacks.
+    missing = page.split('id="missing"')[1].split("</p>")[0]
+    assert "Unified social credit code" in missing
+    assert "Registration certificate" in missing
+    assert reverse("onboarding:submit", args=[application.pk]) not in page
+
+
+def test_the_blank_form_marks_what_submission_needs_without_blocking_a_draft(client, applicant):
+    client.force_login(applicant)
+
+    page = client.get(reverse("onboarding:create")).content.decode()
+
+    assert page.count('class="field required"') == 8
+    assert page.count('aria-required="true"') == 8
+    form = page.split("<form", 1)[1].replace('class="field required"', "")
+    assert " required" not in form.replace('aria-required="true"', "")
+
+
+def test_save_and_submit_checks_every_field_and_saves_nothing_when_incomplete(client, applicant):
+    client.force_login(applicant)
+
+    response = client.post(
+        reverse("onboarding:create"), {"name": "Riverside Volunteers", "submit": "1"}
+    )
+
+    assert response.status_code == 200
+    field = response.content.decode().split('name="contact_email"')[1].split("</div>")[0]
+    assert "This field is required." in field
+    assert not OrganizationApplication.objects.exists()
+
+
+def test_a_duplicate_credit_code_on_submit_keeps_the_draft_and_says_so_by_the_field(
+    client, applicant
+):
+    from tests.factories import OrganizationFactory
+
+    taken = OrganizationFactory().credit_code
+    client.force_login(applicant)
+
+    response = client.post(
+        reverse("onboarding:create"), {**form_data(12, credit_code=taken), "submit": "1"}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    application = OrganizationApplication.objects.get()
+    assert application.status == Status.DRAFT
+    assert "saved as a draft" not in page
+    assert "Your draft was saved but not submitted" in page
+    field = page.split('name="credit_code"')[1].split("</div>")[0]
+    assert "already registered" in field
+    assert f'value="{taken}"' in page
+    assert f'action="{reverse("onboarding:edit", args=[application.pk])}"' in page
+
+
+def test_submitting_an_incomplete_draft_names_each_missing_field(applicant):
+    from django.core.exceptions import ValidationError
+
+    from workflows.onboarding import services
+
+    draft = services.application_create(
+        applicant=applicant, **form_data(13, contact_email="", address="", certificate=None)
+    )
+
+    with pytest.raises(ValidationError) as error:
+        services.application_submit(application_id=draft.pk, actor=applicant)
+
+    assert set(error.value.message_dict) == {"contact_email", "address", "certificate"}
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+def test_a_suspension_too_long_to_store_keeps_the_reason_by_its_field(
+    client, submitted_application, approver
+):
+    application = decide(submitted_application, approver, "approve")
+    client.force_login(approver)
+    reason = "年检未通过。" + "x" * 2000
+
+    response = client.post(
+        reverse("onboarding:suspend", args=[application.pk]),
+        {"action": "suspend", "reason": reason, "expected_status": "active"},
+    )
+
+    assert response.status_code == 400
+    field = response.content.decode().split('name="reason"')[1].split("</div>")[0]
+    assert "年检未通过。" in field
+    assert "at most" in field
+    application.organization.refresh_from_db()
+    assert application.organization.status == Organization.Status.ACTIVE
