@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -24,9 +25,15 @@ AGREEMENT = "agreement"
 AGREEMENT_EVIDENCE = "agreement_evidence"
 TERMINATION_NOTICE = "termination_notice"
 
-# Party B (the organization) signs first, then Party A (the community) countersigns.
-ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=20)
-COMMUNITY_BOX = SignatureBox(field="community", left_mm=0, top_mm=20)
+# Party B (the organization) signs first, then Party A (the community) countersigns. On the
+# signature page each party has a column: its label (up to three lines, bottom-aligned just
+# above the stamp) from LABEL_TOP_MM, then the stamp, which carries the signing time.
+LABEL_TOP_MM = 9
+LABEL_HEIGHT_MM = 14
+# Three lines of label hold the party's title and this much of its name in either language.
+LABEL_NAME_CHARS = 50
+ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=25)
+COMMUNITY_BOX = SignatureBox(field="community", left_mm=0, top_mm=25)
 
 
 def agreement_number(agreement: AidAgreement) -> str:
@@ -41,16 +48,22 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
     """Render the agreement once, when it is sent: the version both parties sign."""
     with translation.override(agreement.language):
         boxes = [
-            {**box.__dict__, "label": label, "label_top_mm": box.top_mm - 7}
+            {
+                **box.__dict__,
+                "label": label,
+                "label_top_mm": LABEL_TOP_MM,
+                "label_height_mm": LABEL_HEIGHT_MM,
+            }
             for box, label in (
                 (
                     COMMUNITY_BOX,
-                    _("Party A (community): %(name)s") % {"name": agreement.community.name},
+                    _("Party A (community): %(name)s")
+                    % {"name": Truncator(agreement.community.name).chars(LABEL_NAME_CHARS)},
                 ),
                 (
                     ORGANIZATION_BOX,
                     _("Party B (aid organization): %(name)s")
-                    % {"name": agreement.organization.name},
+                    % {"name": Truncator(agreement.organization.name).chars(LABEL_NAME_CHARS)},
                 ),
             )
         ]
