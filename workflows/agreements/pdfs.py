@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.labels import action_label, event_model_label, state_label
 from audit.selectors import audit_checkpoint_latest
 from documents import services as documents_services
 from documents.kinds import kind_label
@@ -199,19 +200,20 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
         if claim is None:
             return None
         language = agreement.language
-        events = [
-            {
-                "created_at": e.created_at,
-                "actor": e.actor_repr,
-                "action": e.action,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "ip": e.ip_address or "",
-                "hash": e.hash,
-            }
-            for e in agreement_timeline(agreement=agreement)
-        ]
         with translation.override(language):
+            # Labels in the summary's language, as registered by the apps that write them.
+            events = [
+                {
+                    "created_at": e.created_at,
+                    "actor": e.actor_repr,
+                    "action": action_label(e.action),
+                    "from_state": state_label(e.from_state, event_model_label(e)),
+                    "to_state": state_label(e.to_state, event_model_label(e)),
+                    "ip": e.ip_address or "",
+                    "hash": e.hash,
+                }
+                for e in agreement_timeline(agreement=agreement)
+            ]
             status_label = agreement.get_status_display()
             title = _("Evidence summary: %(title)s") % {"title": agreement.title}
             reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
