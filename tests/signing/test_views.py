@@ -294,3 +294,14 @@ def test_the_eleventh_upload_within_a_minute_is_refused(client, pki):
     assert 0 < int(eleventh["Retry-After"]) <= 60
     assert from_elsewhere.status_code == 200
     assert a_minute_later.status_code == 200
+
+
+def test_the_verify_page_speaks_chinese_to_a_chinese_reader(client, signed_document):
+    client.cookies["django_language"] = "zh-hans"
+
+    page = client.get(f"/verify/{signed_document.document_code}/").content.decode()
+
+    for label in ("签署人", "签署方", "签署时间", "平台", "当前版本"):
+        assert label in page
+    for english in ("Signer", "Party", "Signed at", "Trusted", "Current version", "platform<"):
+        assert english not in page
