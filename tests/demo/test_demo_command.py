@@ -473,9 +473,7 @@ CODE_PRINTED = re.compile(r"(?:Verification code|验证码)\s*[:：]\s*([A-Z0-9]
 
 
 def signed_versions() -> list[Document]:
-    return list(
-        Document.objects.filter(signature_records__isnull=False).distinct().order_by("pk")
-    )
+    return list(Document.objects.filter(signature_records__isnull=False).distinct().order_by("pk"))
 
 
 def printed_codes(pdf: bytes) -> set[str]:
