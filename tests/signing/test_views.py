@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from accounts.models import Organization
 from documents.models import Document
@@ -299,7 +300,9 @@ def test_the_eleventh_upload_within_a_minute_is_refused(client, pki):
 def test_the_verify_page_speaks_chinese_to_a_chinese_reader(client, signed_document):
     client.cookies["django_language"] = "zh-hans"
 
-    page = client.get(f"/verify/{signed_document.document_code}/").content.decode()
+    # The middleware activates Chinese in this thread: leave the language as it was found.
+    with translation.override(None):
+        page = client.get(f"/verify/{signed_document.document_code}/").content.decode()
 
     for label in ("签署人", "签署方", "签署时间", "平台", "当前版本"):
         assert label in page
