@@ -308,3 +308,29 @@ def test_the_verify_page_speaks_chinese_to_a_chinese_reader(client, signed_docum
         assert label in page
     for english in ("Signer", "Party", "Signed at", "Trusted", "Current version", "platform<"):
         assert english not in page
+
+
+def test_a_change_after_signing_is_named_in_one_sentence_and_never_shown_as_valid(
+    client, signed_document
+):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(stored_bytes(signed_document)))
+    forged = writer.add_object(generic.StreamObject(stream_data=b"0 0 m 100 100 l S"))
+    writer.add_stream_to_page(0, forged)
+    output = BytesIO()
+    writer.write(output)
+
+    response = client.post("/verify/", {"file": upload(output.getvalue())})
+
+    [row] = response.context["rows"]
+    assert row.report.intact is True  # the signed bytes themselves are untouched
+    assert (row.intact, row.valid, row.trusted) == (False, False, False)
+    assert row.problem == (
+        "After Accord Platform signed, the document was changed in a way this signature does "
+        "not allow: its content was changed."
+    )
+    assert row.problem in response.content.decode()
