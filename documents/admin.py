@@ -22,7 +22,7 @@ class DocumentAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("kind", "language", "owner_type")
-    search_fields = ("title", "verification_code", "sha256", "owner_id")
+    search_fields = ("title", "document_code", "verification_code", "sha256", "owner_id")
     list_select_related = ("owner_type",)
     date_hierarchy = "created_at"
     # The file field would link to MEDIA_URL, which is never served: link to the checked view.
@@ -37,6 +37,7 @@ class DocumentAdmin(admin.ModelAdmin):
         "sha256",
         "size",
         "page_count",
+        "document_code",
         "verification_code",
         "created_by",
         "created_at",

@@ -1,6 +1,7 @@
 """Immutable document versions. A change is a new version; a stored file is never rewritten."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -19,8 +20,18 @@ def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def normalize_code(text: str) -> str:
+    """A code as people type or copy it: any case, with spaces or dashes in it."""
+    return "".join(char for char in text.upper() if char not in " -\t\n\r\u2010\u2013\u2014\u3000")
+
+
+def is_code(text: str) -> bool:
+    """Whether `text` (normalized) can be a code at all: no query for what cannot."""
+    return len(text) == CODE_LENGTH and set(text) <= set(CODE_ALPHABET)
+
+
 def verification_path(code: str) -> str:
-    """Where the public verification page of a version is. PDFs print this path (under
+    """Where the public verification page of a document is. PDFs print this path (under
     ACCORD_PUBLIC_URL) in their footer and QR code, so it must never change; the page itself
     belongs to `signing`, which validates the signatures."""
     return f"/verify/{code}/"
@@ -43,9 +54,13 @@ class Document(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.PositiveBigIntegerField(_("size"))
     page_count = models.PositiveIntegerField(_("pages"))
+    # Every version has its own code (its file is named after it); all versions of one
+    # document (owner and kind) share `document_code`, the code their pages print, which
+    # resolves to the newest version. It is the first version's own code.
     verification_code = models.CharField(
         _("verification code"), max_length=20, unique=True, default=new_verification_code
     )
+    document_code = models.CharField(_("document code"), max_length=20, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -71,8 +86,13 @@ class Document(models.Model):
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.document_code:
+            self.document_code = self.verification_code
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return verification_path(self.verification_code)
+        return verification_path(self.document_code or self.verification_code)
 
     @property
     def kind_label(self) -> str:

@@ -205,7 +205,7 @@ def page_counter_css() -> str:
 
 
 def _pdf_context(verification_code: str) -> dict[str, str]:
-    """What base.html needs besides the caller's context: footer and language."""
+    """What base.html needs besides the caller's context: footer, page counter, language."""
     url = verification_url(verification_code)
     qr = segno.make(url, error="m")
     return {
@@ -214,7 +214,17 @@ def _pdf_context(verification_code: str) -> dict[str, str]:
         "verification_url": url,
         "qr_data_url": qr.png_data_uri(scale=4, border=0),
         "page_counter_css": page_counter_css(),
+        # For a part of a document in another language (on its own named @page).
+        "page_counter_css_by_language": _page_counters(),
     }
+
+
+def _page_counters() -> dict[str, str]:
+    counters = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            counters[code.replace("-", "_")] = page_counter_css()
+    return counters
 
 
 _fonts = threading.local()

@@ -2,11 +2,10 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from .models import CODE_ALPHABET, CODE_LENGTH, Document
+from .models import Document, is_code, normalize_code
 
 
 def _owned_by(owner: models.Model) -> QuerySet[Document]:
@@ -25,14 +24,38 @@ def document_latest(owner: models.Model, kind: str) -> Document | None:
 
 
 def document_get_by_code(code: str) -> Document:
-    """The version printed with `code`; 404 when there is none.
+    """The newest version of the document that `code` names: the code its pages print (shared
+    by all its versions) or one version's own code. 404 when there is none.
 
-    Anything that cannot be a code is answered without a query: PostgreSQL refuses a text
-    parameter with a NUL byte, and a long string is not worth a lookup.
+    `code` is normalized first (any case, spaces and dashes ignored). Anything that cannot be
+    a code is answered without a query: PostgreSQL refuses a text parameter with a NUL byte,
+    and a long string is not worth a lookup.
     """
-    if len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET):
+    code = normalize_code(code)
+    if not is_code(code):
         raise Http404
-    return get_object_or_404(Document.objects.select_related("owner_type"), verification_code=code)
+    named = (
+        Document.objects.filter(Q(document_code=code) | Q(verification_code=code))
+        .order_by("-version")
+        .values_list("owner_type_id", "owner_id", "kind")
+        .first()
+    )
+    if named is None:
+        raise Http404
+    owner_type_id, owner_id, kind = named
+    return (
+        Document.objects.select_related("owner_type")
+        .filter(owner_type_id=owner_type_id, owner_id=owner_id, kind=kind)
+        .order_by("-version")
+        .first()
+    )
+
+
+def document_list_versions(document: Document) -> QuerySet[Document]:
+    """Every version of `document` (same owner and kind), newest first."""
+    return Document.objects.filter(
+        owner_type_id=document.owner_type_id, owner_id=document.owner_id, kind=document.kind
+    ).order_by("-version")
 
 
 def document_get_by_sha256(sha256: str) -> Document | None:

@@ -23,8 +23,9 @@ def _fresh_verification_code() -> str:
     return new_verification_code()
 
 
-def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
-    """The highest stored version, 0 when none; locks the existing versions.
+def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> tuple[int, str]:
+    """The highest stored version and the document's code, (0, "") when none; locks the
+    existing versions.
 
     A concurrent writer of the same (owner, kind) waits here for this transaction. For a first
     version there is nothing to lock: the unique constraint refuses the second writer.
@@ -33,10 +34,27 @@ def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> int:
         Document.objects.select_for_update()
         .filter(owner_type=owner_type, owner_id=owner_id, kind=kind)
         .order_by("-version")
-        .values_list("version", flat=True)
+        .values_list("version", "document_code")
         .first()
     )
-    return last or 0
+    return last or (0, "")
+
+
+def _document_code(owner: models.Model, kind: str) -> str:
+    """The code every version of `owner`'s `kind` document prints (and shares), or a fresh
+    one for a first version. Read without a lock, before rendering: `_store_version` checks
+    it again with the versions locked."""
+    existing = (
+        Document.objects.filter(
+            owner_type=ContentType.objects.get_for_model(owner),
+            owner_id=str(owner.pk),
+            kind=kind,
+        )
+        .order_by("-version")
+        .values_list("document_code", flat=True)
+        .first()
+    )
+    return existing or _fresh_verification_code()
 
 
 # No savepoint: a failure fails the caller's transaction as a whole. Its file is deleted here
@@ -50,18 +68,26 @@ def _store_version(
     language: str,
     pdf: bytes,
     page_count: int,
-    verification_code: str,
+    document_code: str,
     created_by: Any,
     action: str,
     payload: dict[str, Any] | None = None,
     derives_from: int | None = None,
 ) -> Document:
     owner_type = ContentType.objects.get_for_model(owner)
-    last = _last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind)
+    last, shared_code = _last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind)
     if derives_from is not None and last != derives_from:
         raise ValidationError(
             _("A newer version of this document exists: sign that one."), code="stale"
         )
+    if last and shared_code != document_code:
+        # Another first version was stored while this one rendered: its pages print a code
+        # that is not this document's.
+        raise ValidationError(
+            _("A newer version of this document exists: sign that one."), code="stale"
+        )
+    # The first version's own code is the document's code; later versions get their own.
+    verification_code = document_code if not last else _fresh_verification_code()
     document = Document(
         kind=kind,
         title=title,
@@ -73,6 +99,7 @@ def _store_version(
         size=len(pdf),
         page_count=page_count,
         verification_code=verification_code,
+        document_code=document_code,
         created_by=created_by,
     )
     field_file_save(document.file, f"{verification_code}.pdf", ContentFile(pdf))
@@ -88,6 +115,7 @@ def _store_version(
                 "version": document.version,
                 "sha256": document.sha256,
                 "verification_code": verification_code,
+                "document_code": document_code,
                 **(payload or {}),
             },
         )
@@ -109,12 +137,13 @@ def document_render(
 ) -> Document:
     """Render `template_name` and store it as the next version of `owner`'s `kind` document.
 
-    The template gets `verification_code` (the new version's) and `document_title` besides
+    The template gets `verification_code` (the document's code, shared by all its versions,
+    which the verification page resolves to the newest) and `document_title` besides
     `context`. Rendering happens before any database write or lock, so a render error
     (MissingContextError, MissingGlyphError…) leaves neither a row nor a file. Audited as
     `document.generated` on the owner.
     """
-    code = _fresh_verification_code()
+    code = _document_code(owner, kind)
     rendered = render_pdf(
         template_name,
         {**context, "verification_code": code, "document_title": title},
@@ -127,7 +156,7 @@ def document_render(
         language=language,
         pdf=rendered.pdf,
         page_count=rendered.page_count,
-        verification_code=code,
+        document_code=code,
         created_by=created_by,
         action="document.generated",
     )
@@ -144,12 +173,12 @@ def document_add_version(
 ) -> Document:
     """Store bytes derived from `previous` (a signed copy, say) as the next version.
 
-    Title, language and page count carry over; the new version gets its own verification code
-    (its pages still print the code of the version that was rendered). Audited as `action` on
-    the owner (`owner` when the caller has it at hand, else read), naming the version it
-    derives from, with `payload` added. Refused (ValidationError, code "stale") when
-    `previous` is no longer the newest version: the existing versions are locked while this
-    is checked.
+    Title, language, page count and the document's code carry over (the pages print that
+    code, which resolves to the newest version); the version gets its own verification code.
+    Audited as `action` on the owner (`owner` when the caller has it at hand, else read),
+    naming the version it derives from, with `payload` added. Refused (ValidationError, code
+    "stale") when `previous` is no longer the newest version: the existing versions are
+    locked while this is checked.
     """
     if owner is None:
         owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
@@ -161,7 +190,7 @@ def document_add_version(
         language=previous.language,
         pdf=pdf_bytes,
         page_count=previous.page_count,
-        verification_code=_fresh_verification_code(),
+        document_code=previous.document_code or previous.verification_code,
         created_by=created_by,
         action=action,
         payload={

@@ -60,11 +60,17 @@ def matches(certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> b
     return certificate.public_key() == key.public_key()
 
 
+def _fit_utf8(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (cryptography counts bytes, not characters:
+    a Chinese name of 22 characters is already 66), at a character boundary."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
 def subject_name(common_name: str, *, serial: str = "") -> x509.Name:
     """CN is the owner's name (Chinese is fine: it is a UTF8String); `serial` tells apart two
     owners that share a name."""
     attributes = [
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name[:CN_MAX_LENGTH]),
+        x509.NameAttribute(NameOID.COMMON_NAME, _fit_utf8(common_name, CN_MAX_LENGTH)),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Accord"),
     ]
     if serial:

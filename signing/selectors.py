@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from documents.models import Document
 
@@ -33,6 +33,27 @@ def signature_record_list_for_version(document: Document) -> QuerySet[SignatureR
         )
         .select_related("identity", "user")
         .order_by("signed_at")
+    )
+
+
+def document_version_list_with_signatures(document: Document) -> QuerySet[Document]:
+    """Every version of `document` (same owner and kind), newest first, each with the records
+    of the signatures it added: the document's history on the verification page."""
+    return (
+        Document.objects.filter(
+            owner_type_id=document.owner_type_id,
+            owner_id=document.owner_id,
+            kind=document.kind,
+        )
+        .prefetch_related(
+            Prefetch(
+                "signature_records",
+                queryset=SignatureRecord.objects.select_related("identity", "user").order_by(
+                    "signed_at"
+                ),
+            )
+        )
+        .order_by("-version")
     )
 
 

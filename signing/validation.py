@@ -1,5 +1,6 @@
 """Validating PDF signatures with pyHanko against explicit trust anchors, offline."""
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -51,6 +52,8 @@ class SignatureReport:
     docmdp_ok: bool
     revoked_for_key_compromise: bool = False
     summary: str = ""
+    # Something other than signatures and validation data was added after this signature.
+    changed_after: bool = False
 
     @property
     def ok(self) -> bool:
@@ -164,11 +167,17 @@ def validate(
                 summary=status.summary(),
             )
         )
-    changed = any(not report.docmdp_ok for report in reports)
-    if reports and reports[-1].coverage != _name(SignatureCoverageLevel.ENTIRE_FILE):
-        # After the last signature only validation data (DSS) may follow.
-        changed = changed or reports[-1].modification_level not in (
-            _name(ModificationLevel.NONE),
-            _name(ModificationLevel.LTA_UPDATES),
-        )
+    reports = [
+        dataclasses.replace(report, changed_after=True) if not report.docmdp_ok else report
+        for report in reports
+    ]
+    # After the last signature only validation data (DSS) may follow.
+    if (
+        reports
+        and reports[-1].coverage != _name(SignatureCoverageLevel.ENTIRE_FILE)
+        and reports[-1].modification_level
+        not in (_name(ModificationLevel.NONE), _name(ModificationLevel.LTA_UPDATES))
+    ):
+        reports[-1] = dataclasses.replace(reports[-1], changed_after=True)
+    changed = any(report.changed_after for report in reports)
     return ValidationReport(sha256=sha256, signatures=tuple(reports), changed_after_signing=changed)

@@ -7,6 +7,7 @@ transaction that is rolled back at the end; each test runs inside its own savepo
 """
 
 import datetime
+import re
 import shutil
 import subprocess
 from io import StringIO
@@ -463,6 +464,64 @@ def test_pdfsig_accepts_the_exported_agreements_notice_and_letters(exported, nss
         assert output.count("Signature is Valid") == count, output
         assert output.count("Certificate is Trusted") == count, output
         assert f"Signature #{count + 1}" not in output
+
+
+# What the code printed on each signed PDF leads to
+
+
+CODE_PRINTED = re.compile(r"(?:Verification code|验证码)\s*[:：]\s*([A-Z0-9]{12})")
+
+
+def signed_versions() -> list[Document]:
+    return list(Document.objects.filter(signature_records__isnull=False).distinct().order_by("pk"))
+
+
+def printed_codes(pdf: bytes) -> set[str]:
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return set(CODE_PRINTED.findall(text))
+
+
+def test_the_code_printed_in_every_signed_pdf_lists_all_its_signatures_as_valid(
+    demo_output, client
+):
+    documents = signed_versions()
+    kinds = {document.kind for document in documents}
+    assert {"agreement", "approval_letter", "termination_notice", "agreement_evidence"} <= kinds
+    for document in documents:
+        pdf = read(document)
+        fields = {signature.field_name for signature in validate_pdf(pdf).signatures}
+        [code] = printed_codes(pdf)
+
+        page = client.get(f"/verify/{code}/")
+        data = client.get(f"/verify/{code}/", HTTP_ACCEPT="application/json").json()
+
+        assert page.status_code == 200, document
+        assert "This PDF carries no signature." not in page.content.decode(), document
+        assert page.context["report"].ok, document
+        assert fields <= {row.report.field_name for row in page.context["rows"]}, document
+        assert data["ok"] is True, document
+        assert data["kind"] == document.kind
+        assert fields <= {signature["field"] for signature in data["signatures"]}, document
+        assert all(
+            signature["valid"] and signature["trusted"] and signature["intact"]
+            for signature in data["signatures"]
+        ), document
+        assert document.sha256 in {version["sha256"] for version in data["versions"]}
+
+
+@needs_pdfsig
+def test_pdfsig_accepts_every_signature_of_every_signed_pdf(demo_output, nss_db, tmp_path):
+    for document in signed_versions():
+        path = tmp_path / document.file_name
+        path.write_bytes(read(document))
+        count = len(validate_pdf(read(document)).signatures)
+
+        output = pdfsig(nss_db, path)
+
+        assert output.count("Signature is Valid") == count, output
+        assert output.count("Certificate is Trusted") == count, output
 
 
 # Accounts, summary, idempotency, audit

@@ -176,7 +176,7 @@ def test_a_lost_race_for_a_version_number_stores_nothing_and_removes_its_file(
     files_before = stored_files(Path(settings.MEDIA_ROOT))
     events_before = AuditEvent.objects.count()
     # What a concurrent writer that read the versions before `first` was committed sees.
-    monkeypatch.setattr(services, "_last_version", lambda **kwargs: 0)
+    monkeypatch.setattr(services, "_last_version", lambda **kwargs: (0, ""))
 
     with pytest.raises(IntegrityError):
         render_letter(organization)
@@ -264,6 +264,43 @@ def test_get_by_code_finds_the_version_and_answers_404_for_an_unknown_code(organ
         selectors.document_get_by_code("ZZZZZZZZZZZZ")
 
 
+def test_every_version_shares_the_printed_code_which_resolves_to_the_newest(organization):
+    letter_v1 = render_letter(organization)
+    letter_v2 = services.document_add_version(previous=letter_v1, pdf_bytes=b"%PDF-1.7 v2")
+    letter_v3 = render_letter(organization)
+    other_kind = render_letter(organization, kind=Kind.CERTIFICATE)
+
+    assert letter_v1.document_code == letter_v1.verification_code
+    assert letter_v2.document_code == letter_v3.document_code == letter_v1.verification_code
+    assert len({letter_v1.verification_code, letter_v2.verification_code}) == 2
+    assert other_kind.document_code != letter_v1.document_code
+    assert selectors.document_get_by_code(letter_v1.document_code) == letter_v3
+    # A version's own code still resolves, to its document.
+    assert selectors.document_get_by_code(letter_v2.verification_code) == letter_v3
+    assert selectors.document_get_by_code(other_kind.document_code) == other_kind
+
+
+def test_rendering_a_later_version_prints_the_documents_code(organization):
+    letter_v1 = render_letter(organization)
+    letter_v2 = render_letter(organization)
+
+    with letter_v2.file.open("rb") as stored:
+        text = pdf_text(stored.read())
+    assert letter_v1.document_code in text
+    assert letter_v2.verification_code not in text
+
+
+@pytest.mark.parametrize(
+    "typed", ["{code}", "{lower}", " {first}-{second} ", "{first} {second}", "{first}–{second}"]
+)
+def test_get_by_code_ignores_case_spaces_and_dashes(organization, typed):
+    document = render_letter(organization)
+    code = document.document_code
+    text = typed.format(code=code, lower=code.lower(), first=code[:6], second=code[6:].lower())
+
+    assert selectors.document_get_by_code(text) == document
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -271,7 +308,7 @@ def test_get_by_code_finds_the_version_and_answers_404_for_an_unknown_code(organ
         "ABCDEFGHJK\x00M",
         "ABCDEFGHJKL1",
         "ABCDEFGHJKLMN",
-        "abcdefghjklm",
+        "abcdefghjkl1",
         "Z" * 60_000,
     ],
 )

@@ -69,6 +69,15 @@ def test_organization_identity_is_issued_once_with_its_chinese_name(organization
     assert events.count() == 1
 
 
+def test_a_long_chinese_name_is_cut_to_the_64_bytes_a_common_name_holds(pki):
+    community = CommunityFactory(name="清河街道" * 10)
+
+    identity = services.identity_for_owner(community)
+
+    common_name = certificate(identity).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    assert common_name[0].value == ("清河街道" * 10)[:21]  # 21 characters, 63 bytes
+
+
 def test_community_gets_its_own_identity(pki):
     community = CommunityFactory(name="清河街道社区")
     identity = services.identity_for_owner(community)

@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from accounts.models import Organization
 from documents.models import Document
@@ -48,32 +49,114 @@ def test_verify_page_shows_a_signed_document_to_anyone(client, signed_document, 
     assert "Approval" in page  # the role from the signature record
     assert response.context["report"].ok is True
     [row] = response.context["rows"]
-    assert (row["report"].intact, row["report"].valid, row["report"].trusted) == (True,) * 3
-    assert row["report"].timestamp_time is not None
-    assert response.context["latest"] is None
+    assert (row.intact, row.valid, row.trusted) == (True,) * 3
+    assert row.timestamp is not None
+    assert row.party == "Accord Platform"
 
 
-def test_verify_page_of_an_older_version_links_to_the_newest(client, signed_document):
+def test_the_code_printed_on_version_one_shows_the_newest_signed_version(client, signed_document):
     original = Document.objects.get(version=1)
 
     response = client.get(f"/verify/{original.verification_code}/")
 
     assert response.status_code == 200
-    assert response.context["latest"] == signed_document
-    assert f"/verify/{signed_document.verification_code}/" in response.content.decode()
-    assert response.context["report"].signatures == ()
+    assert response.context["document"] == signed_document
+    assert response.context["report"].ok is True
+    assert [row.party for row in response.context["rows"]] == ["Accord Platform"]
+    assert response.context["history"] == [original]
+    page = response.content.decode()
+    assert 'id="history"' in page
+    assert original.sha256 in page
+    assert "This PDF carries no signature." not in page
 
 
-def test_verify_page_of_an_unknown_code_is_404(client, pki):
-    assert client.get("/verify/NOSUCHCODE22/").status_code == 404
+@pytest.mark.parametrize("accept", ["application/json", "application/json, text/html;q=0.5"])
+def test_verify_answers_json_when_asked(client, signed_document, accept):
+    original = Document.objects.get(version=1)
+
+    response = client.get(f"/verify/{original.verification_code}/", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "Accept" in response["Vary"]
+    data = response.json()
+    assert data["kind"] == "agreement"
+    assert data["title"] == signed_document.title
+    assert data["version"] == 2
+    assert data["sha256"] == signed_document.sha256
+    assert data["verdict"] == "valid"
+    assert data["ok"] is True
+    [signature] = data["signatures"]
+    assert signature["party"] == "Accord Platform"
+    assert signature["signer"] == "Accord Platform"
+    assert signature["role"] == "Approval"
+    assert signature["signed_at"]
+    assert signature["timestamp"]
+    assert (signature["valid"], signature["trusted"], signature["intact"]) == (True, True, True)
+    assert [version["version"] for version in data["versions"]] == [2, 1]
+
+
+def test_a_browser_gets_the_page_not_json(client, signed_document):
+    response = client.get(
+        f"/verify/{signed_document.document_code}/",
+        HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8",
+    )
+
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_verify_page_of_an_unknown_code_says_no_document_has_it(client, pki):
+    response = client.get("/verify/NOSUCHCODE22/")
+
+    assert response.status_code == 404
+    assert "No document has this code." in response.content.decode()
+    assert 'name="code"' in response.content.decode()
+
+
+def test_json_for_an_unknown_code_is_a_404_with_a_message(client, pki):
+    response = client.get("/verify/NOSUCHCODE22/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
 
 
 @pytest.mark.parametrize("path", ["/verify/abc%00def/", "/verify/%EE%80%80%07/", "/verify/x/"])
-def test_verify_page_of_what_cannot_be_a_code_is_a_plain_404(client, pki, path):
-    response = client.get(path)
+def test_verify_page_of_what_cannot_be_a_code_is_a_404_without_a_query(
+    client, pki, path, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(3):  # the session and messages, no document lookup
+        response = client.get(path)
 
     assert response.status_code == 404
-    assert "There is nothing here that you can see." in response.content.decode()
+    page = response.content.decode()
+    assert "No document has this code." in page
+    assert "\x00" not in page
+
+
+@pytest.mark.parametrize("typed", ["{code}", "{lower}", "{first} - {second}", " {first}{second} "])
+def test_a_typed_code_is_found_in_any_case_with_spaces_and_dashes(client, signed_document, typed):
+    code = signed_document.document_code
+    text = typed.format(code=code, lower=code.lower(), first=code[:4], second=code[4:])
+
+    response = client.get("/verify/", {"code": text}, follow=True)
+
+    assert response.redirect_chain == [(f"/verify/{code}/", 302)]
+    assert response.context["document"] == signed_document
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [("hello", "No document has this code."), ("ABCD\x00", "Null characters are not allowed.")],
+)
+def test_a_typed_code_that_cannot_be_one_is_answered_on_the_field(client, pki, typed, error):
+    response = client.get("/verify/", {"code": typed})
+
+    assert response.status_code == 200
+    assert response.context["code_form"].errors["code"][0].startswith(error)
+
+
+def test_home_page_links_to_the_verify_page(client, db):
+    assert 'href="/verify/"' in client.get("/").content.decode()
 
 
 def test_upload_of_a_known_signed_version_names_it(client, signed_document):
@@ -112,7 +195,11 @@ def test_upload_of_a_changed_copy_reports_broken_signatures(client, signed_docum
 
     assert response.context["known"] is None
     assert response.context["report"].ok is False
-    assert response.context["rows"][0]["report"].intact is False
+    [row] = response.context["rows"]
+    assert (row.intact, row.valid, row.trusted) == (False, False, False)
+    page = response.content.decode()
+    assert "was changed after it was signed" in page
+    assert "<td>no</td>\n      <td>yes</td>" not in page
 
 
 def test_upload_of_a_non_pdf_is_refused_with_a_message_and_nothing_stored(client, pki, settings):
@@ -172,9 +259,10 @@ def test_second_signature_on_a_stored_document_is_listed_with_both_roles(
     response = client.get(f"/verify/{second.verification_code}/")
 
     rows = response.context["rows"]
-    assert [row["record"].role_label for row in rows] == ["Organization signer", "Platform"]
-    assert [row["report"].trusted for row in rows] == [True, True]
-    assert rows[0]["record"].user == signer
+    assert [row.role for row in rows] == ["Organization signer", "Platform"]
+    assert [row.trusted for row in rows] == [True, True]
+    assert [row.signer for row in rows] == [str(signer), "Accord Platform"]
+    assert [row.party for row in rows] == [organization.name, "Accord Platform"]
 
 
 def test_upload_of_a_broken_pdf_says_it_cannot_be_read(client, pki):
@@ -207,3 +295,42 @@ def test_the_eleventh_upload_within_a_minute_is_refused(client, pki):
     assert 0 < int(eleventh["Retry-After"]) <= 60
     assert from_elsewhere.status_code == 200
     assert a_minute_later.status_code == 200
+
+
+def test_the_verify_page_speaks_chinese_to_a_chinese_reader(client, signed_document):
+    client.cookies["django_language"] = "zh-hans"
+
+    # The middleware activates Chinese in this thread: leave the language as it was found.
+    with translation.override(None):
+        page = client.get(f"/verify/{signed_document.document_code}/").content.decode()
+
+    for label in ("签署人", "签署方", "签署时间", "平台", "当前版本"):
+        assert label in page
+    for english in ("Signer", "Party", "Signed at", "Trusted", "Current version", "platform<"):
+        assert english not in page
+
+
+def test_a_change_after_signing_is_named_in_one_sentence_and_never_shown_as_valid(
+    client, signed_document
+):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(stored_bytes(signed_document)))
+    forged = writer.add_object(generic.StreamObject(stream_data=b"0 0 m 100 100 l S"))
+    writer.add_stream_to_page(0, forged)
+    output = BytesIO()
+    writer.write(output)
+
+    response = client.post("/verify/", {"file": upload(output.getvalue())})
+
+    [row] = response.context["rows"]
+    assert row.report.intact is True  # the signed bytes themselves are untouched
+    assert (row.intact, row.valid, row.trusted) == (False, False, False)
+    assert row.problem == (
+        "After Accord Platform signed, the document was changed in a way this signature does "
+        "not allow: its content was changed."
+    )
+    assert row.problem in response.content.decode()

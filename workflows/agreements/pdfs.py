@@ -5,9 +5,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.labels import action_label, event_model_label, state_label
 from audit.selectors import audit_checkpoint_latest
 from documents import services as documents_services
 from documents.kinds import kind_label
@@ -24,9 +26,15 @@ AGREEMENT = "agreement"
 AGREEMENT_EVIDENCE = "agreement_evidence"
 TERMINATION_NOTICE = "termination_notice"
 
-# Party B (the organization) signs first, then Party A (the community) countersigns.
-ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=20)
-COMMUNITY_BOX = SignatureBox(field="community", left_mm=0, top_mm=20)
+# Party B (the organization) signs first, then Party A (the community) countersigns. On the
+# signature page each party has a column: its label (up to three lines, bottom-aligned just
+# above the stamp) from LABEL_TOP_MM, then the stamp, which carries the signing time.
+LABEL_TOP_MM = 9
+LABEL_HEIGHT_MM = 14
+# Three lines of label hold the party's title and this much of its name in either language.
+LABEL_NAME_CHARS = 50
+ORGANIZATION_BOX = SignatureBox(field="organization", left_mm=90, top_mm=25)
+COMMUNITY_BOX = SignatureBox(field="community", left_mm=0, top_mm=25)
 
 
 def agreement_number(agreement: AidAgreement) -> str:
@@ -40,16 +48,22 @@ def _paragraphs(text: str) -> list[str]:
 def _agreement_context(agreement: AidAgreement) -> dict[str, Any]:
     with translation.override(agreement.language):
         boxes = [
-            {**box.__dict__, "label": label, "label_top_mm": box.top_mm - 7}
+            {
+                **box.__dict__,
+                "label": label,
+                "label_top_mm": LABEL_TOP_MM,
+                "label_height_mm": LABEL_HEIGHT_MM,
+            }
             for box, label in (
                 (
                     COMMUNITY_BOX,
-                    _("Party A (community): %(name)s") % {"name": agreement.community.name},
+                    _("Party A (community): %(name)s")
+                    % {"name": Truncator(agreement.community.name).chars(LABEL_NAME_CHARS)},
                 ),
                 (
                     ORGANIZATION_BOX,
                     _("Party B (aid organization): %(name)s")
-                    % {"name": agreement.organization.name},
+                    % {"name": Truncator(agreement.organization.name).chars(LABEL_NAME_CHARS)},
                 ),
             )
         ]
@@ -206,19 +220,20 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
         if claim is None:
             return None
         language = agreement.language
-        events = [
-            {
-                "created_at": e.created_at,
-                "actor": e.actor_repr,
-                "action": e.action,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "ip": e.ip_address or "",
-                "hash": e.hash,
-            }
-            for e in agreement_timeline(agreement=agreement)
-        ]
         with translation.override(language):
+            # Labels in the summary's language, as registered by the apps that write them.
+            events = [
+                {
+                    "created_at": e.created_at,
+                    "actor": e.actor_repr,
+                    "action": action_label(e.action),
+                    "from_state": state_label(e.from_state, event_model_label(e)),
+                    "to_state": state_label(e.to_state, event_model_label(e)),
+                    "ip": e.ip_address or "",
+                    "hash": e.hash,
+                }
+                for e in agreement_timeline(agreement=agreement)
+            ]
             status_label = agreement.get_status_display()
             title = _("Evidence summary: %(title)s") % {"title": agreement.title}
             reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")

@@ -184,8 +184,13 @@ def test_activation_produces_a_signed_evidence_summary(active):
     for document in Document.objects.filter(owner_id=str(active.pk), kind="agreement"):
         assert document.sha256 in text.replace("\n", "")
     joined = "".join(text.split())
-    assert "agreement.countersigned" in joined
-    # The agreement is in Chinese, and so are the labels its summary prints.
+    # The agreement is in Chinese, and so are the labels its summary prints: actions and
+    # states by their registered labels, never their codes.
+    assert "社区已会签" in joined
+    assert "草稿→待机构签署" in joined
+    assert "agreement." not in joined
+    assert "pending_org_signature" not in joined
+    assert "document.generated" not in joined
     assert "状态有效" in joined
     assert "帮扶协议v1" in joined
     assert "系统" in joined  # the flow's own events have no actor

@@ -3,6 +3,7 @@
 import subprocess
 
 from documents.models import Document
+from documents.rendering import verification_url
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
 from workflows.onboarding.pdfs import approval_letter_issue
@@ -39,6 +40,15 @@ def test_approval_produces_a_bilingual_letter_signed_by_the_platform(
     assert application.name in text
     assert application.credit_code in text
     assert "has been approved as an aid organization on Accord" in text
+    # Each half has the footer of its own language.
+    chinese, english = text.split("\f")[:2]
+    assert "验证码" in chinese
+    assert "第 1 页，共 2 页" in chinese
+    assert "Verification code" not in chinese
+    assert "Verification code" in english
+    assert f"Check this document at {verification_url(signed.document_code)}" in english
+    assert "Page 2 of 2" in english
+    assert "验证码" not in english
     assert SignatureRecord.objects.get(document=signed).user is None
     from audit.models import AuditEvent
 
