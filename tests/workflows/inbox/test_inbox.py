@@ -120,3 +120,16 @@ def test_application_list_costs_the_same_queries_at_1_and_50_rows(client, db):
     fifty, page = _count_queries(client, url)
     assert page.count("<tr>") == 51
     assert one == fifty
+
+
+def test_inbox_buttons_name_their_row_and_the_open_tab_is_marked_current(
+    client, submitted_application, approver
+):
+    client.force_login(approver)
+    page = client.get(reverse("inbox:index") + "?tab=available").content.decode()
+    # A screen reader going from button to button hears which task each one claims.
+    assert (
+        f'Claim<span class="visually-hidden"> {submitted_application.name}</span></button>' in page
+    )
+    assert 'href="?tab=available" class="active" aria-current="page"' in page
+    assert '<span class="visually-hidden">Actions</span></th>' in page
