@@ -38,6 +38,13 @@ def test_anyone_checks_a_signed_letter_by_its_code_and_by_its_file(
 
     page.goto("/")
     check_page("home")
+    # The first Tab shows the skip link, which takes the keyboard past the navigation.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    skip.press("Enter")
+    expect(page.locator("main")).to_be_focused()
 
     page.goto(f"/verify/{approval_letter.verification_code}/")
     expect(page.locator("h1")).to_have_text("Verify a document")
