@@ -173,6 +173,9 @@ def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages
     for version in ("v1", "v2", "v3"):
         expect(agreement_rows.filter(has_text=version)).to_have_count(1)
     check_page("agreement-active")
+    page.get_by_role("banner").get_by_role("link", name=_("Aid agreements"), exact=True).click()
+    expect(page.locator("#agreements tbody tr", has_text=TITLE)).to_contain_text(_("Active"))
+    check_page("agreements-active")
 
     signed = agreement()
     assert (signed.status, signed.org_signed_by.username, signed.community_signed_by.username) == (
