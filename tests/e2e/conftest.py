@@ -4,7 +4,9 @@ Every journey runs at a desktop and a phone width (the `width` fixture; a test n
 `@pytest.mark.parametrize("width", ...)`) in the language of the `language` fixture ("en" unless
 a test parametrizes it). `check_page(step)` checks the page a journey is on: nothing scrolls
 sideways, axe-core finds no accessibility violation, and a full-page screenshot is written to
-var/screenshots/<journey>/<width>-<language>-<nn>-<step>.png for people to look at.
+var/screenshots/<journey>/<width>-<language>-<nn>-<step>.png for people to look at. The journey
+is named after its module (test_approver_journey.py: "approver"), so a module holds one journey
+that calls check_page; a run replaces that journey's screenshots at its width and language.
 """
 
 import itertools
