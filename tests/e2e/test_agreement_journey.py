@@ -8,17 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts import services as accounts_services
 from accounts.models import OrganizationMembership
 from audit.models import AuditEvent
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.helpers import expect, log_in, log_out, translator
 from tests.factories import PASSWORD, CommunityFactory, OrganizationFactory, UserFactory
 from workflows.agreements.models import AidAgreement
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
 
 pytestmark = pytest.mark.e2e
 
@@ -28,25 +28,14 @@ COMMUNITY = "清河社区"
 ORGANIZATION = "阳光社区援助中心"
 
 
-def log_in(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
-
-
-def claim_from_inbox(page, task_title: str) -> None:
+def claim_from_inbox(page, check_page, language: str, task_title: str) -> None:
+    _ = translator(language)
     page.goto("/inbox/")
-    page.get_by_role("link", name="Available to me").click()
+    page.get_by_role("link", name=_("Available to me")).click()
+    check_page("inbox-available")
     row = page.locator("#tasks tbody tr", has_text=TITLE)
     expect(row).to_contain_text(task_title)
-    row.get_by_role("button", name="Claim").click()
+    row.get_by_role("button", name=_("Claim")).click()
     expect(page.locator("h1")).to_have_text(f"{task_title}: {TITLE}")
 
 
@@ -75,11 +64,15 @@ def signatures_on_agreement_documents() -> int:
 
 
 @pytest.fixture
-def parties(transactional_db):
+def parties(transactional_db, language):
     community = CommunityFactory(name=COMMUNITY)
     organization = OrganizationFactory(name=ORGANIZATION)
-    manager = UserFactory(username="manager", display_name="Liu Guiying")
-    signer = UserFactory(username="signer", display_name="Zhou Xiaoyan")
+    manager = UserFactory(
+        username="manager", display_name="Liu Guiying", preferred_language=language
+    )
+    signer = UserFactory(
+        username="signer", display_name="Zhou Xiaoyan", preferred_language=language
+    )
     accounts_services.community_manager_add(community=community, user=manager, actor=None)
     accounts_services.organization_member_add(
         organization=organization, user=signer, role=OrganizationMembership.Role.SIGNER, actor=None
@@ -87,45 +80,63 @@ def parties(transactional_db):
     return community, organization
 
 
-def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages(page, parties):
+# Both widths in English, and the whole journey once more in Chinese on a phone.
+@pytest.mark.parametrize(
+    ("width", "language"), [(DESKTOP, "en"), (PHONE, "en"), (PHONE, "zh-hans")]
+)
+def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages(
+    page, check_page, language, parties
+):
+    _ = translator(language)
+
+    def label(field: str) -> str:
+        return capfirst(_(AidAgreement._meta.get_field(field).verbose_name))
+
     today = timezone.localdate()
     end = today + datetime.timedelta(days=180)
 
     # The community manager drafts the agreement and sends it.
-    log_in(page, "manager")
+    log_in(page, "manager", language)
+    page.goto("/agreements/")
+    check_page("agreements")
     page.goto("/agreements/new/")
-    page.get_by_label("Community").select_option(label=COMMUNITY)
-    page.get_by_label("Aid organization").select_option(label=ORGANIZATION)
-    page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Scope of aid").fill(
+    check_page("agreement-form")
+    page.get_by_label(label("community")).select_option(label=COMMUNITY)
+    page.get_by_label(label("organization")).select_option(label=ORGANIZATION)
+    page.get_by_label(label("title")).fill(TITLE)
+    page.get_by_label(label("scope")).fill(
         "为社区留守儿童提供每周三次课后作业辅导和阅读陪伴。\n寒暑假另行组织主题营活动。"
     )
-    page.get_by_label("Terms").fill(
+    page.get_by_label(label("terms")).fill(
         "第一条 甲方提供活动场地并确定帮扶对象名单。\n"
         "第二条 乙方派出志愿者，如实记录服务时长，每季度提交服务报告。"
     )
-    page.get_by_label("Effective date").fill(today.isoformat())
-    page.get_by_label("End date").fill(end.isoformat())
-    page.get_by_label("Amount (CNY)").fill("36000.00")
-    page.get_by_label("Document language").select_option("zh-hans")
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.locator(".messages")).to_contain_text("The agreement was saved as a draft.")
+    page.get_by_label(label("effective_date")).fill(today.isoformat())
+    page.get_by_label(label("end_date")).fill(end.isoformat())
+    page.get_by_label(label("amount")).fill("36000.00")
+    page.get_by_label(label("language")).select_option("zh-hans")
+    page.get_by_role("button", name=_("Save draft")).click()
+    expect(page.locator(".messages")).to_contain_text(_("The agreement was saved as a draft."))
     expect(page.locator("h1")).to_have_text(TITLE)
-    expect(page.locator(".status")).to_have_text("Draft")
+    expect(page.locator(".status")).to_have_text(_("Draft"))
+    check_page("agreement-draft")
 
-    page.get_by_role("button", name="Send to the organization").click()
-    expect(page.locator(".messages")).to_contain_text("sent to the organization for signature")
-    expect(page.locator(".status")).to_have_text("Waiting for the organization")
+    page.get_by_role("button", name=_("Send to the organization")).click()
+    expect(page.locator(".messages")).to_contain_text(
+        _("The agreement was sent to the organization for signature.")
+    )
+    expect(page.locator(".status")).to_have_text(_("Waiting for the organization"))
     expect(page.locator("#documents tbody tr")).to_have_count(1)
+    check_page("agreement-sent")
     assert agreement().status == Status.PENDING_ORG_SIGNATURE
     assert agreement().document.version == 1
-    log_out(page)
+    log_out(page, language)
 
     # The signer finds it under "Available to me", claims it and mistypes the password.
-    log_in(page, "signer")
+    log_in(page, "signer", language)
     refused = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
-    claim_from_inbox(page, "Review and sign the aid agreement")
+    claim_from_inbox(page, check_page, language, _("Review and sign the aid agreement"))
     # The signer reads the agreement in the page, in the order of signing, then confirms it.
     expect(page.locator("#sign-order li").first).to_contain_text(ORGANIZATION)
     viewer = page.locator("iframe.pdf-viewer")
@@ -134,43 +145,50 @@ def test_an_agreement_is_drafted_sent_signed_and_countersigned_through_the_pages
     assert (pdf.status, pdf.headers["content-type"]) == (200, "application/pdf")
     page.wait_for_load_state("load")
     assert refused == []  # the frame and its PDF are allowed by the page's policy and theirs
-    page.get_by_label("I have read the agreement").check()
-    page.get_by_label("Your password").fill("not-my-password")
-    page.get_by_role("button", name="Sign the agreement").click()
+    check_page("sign")
+    page.get_by_label(_("I have read the agreement")).check()
+    page.get_by_label(_("Your password")).fill("not-my-password")
+    page.get_by_role("button", name=_("Sign the agreement"), exact=True).click()
     expect(page.locator("main")).to_contain_text(
-        "The password is not correct: the document was not signed."
+        _("The password is not correct: the document was not signed.")
     )
+    check_page("sign-wrong-password")
     assert agreement().status == Status.PENDING_ORG_SIGNATURE
     assert agreement().document.version == 1
     assert signatures_on_agreement_documents() == 0
     assert AuditEvent.objects.filter(action="signature.refused", actor__username="signer").exists()
 
     # Then the right one.
-    page.get_by_label("I have read the agreement").check()
-    page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign the agreement").click()
+    page.get_by_label(_("I have read the agreement")).check()
+    page.get_by_label(_("Your password")).fill(PASSWORD)
+    page.get_by_role("button", name=_("Sign the agreement"), exact=True).click()
     expect(page.locator(".messages")).to_contain_text(
-        "You signed the agreement for your organization."
+        _("You signed the agreement for your organization.")
     )
-    expect(page.locator(".status")).to_have_text("Waiting for the community")
+    expect(page.locator(".status")).to_have_text(_("Waiting for the community"))
     assert agreement().status == Status.PENDING_COMMUNITY_SIGNATURE
-    log_out(page)
+    log_out(page, language)
 
     # The manager claims the countersign task and countersigns.
-    log_in(page, "manager")
-    claim_from_inbox(page, "Countersign the aid agreement")
-    page.get_by_label("I have read the agreement").check()
-    page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_role("button", name="Countersign for the community").click()
+    log_in(page, "manager", language)
+    claim_from_inbox(page, check_page, language, _("Countersign the aid agreement"))
+    check_page("countersign")
+    page.get_by_label(_("I have read the agreement")).check()
+    page.get_by_label(_("Your password")).fill(PASSWORD)
+    page.get_by_role("button", name=_("Countersign for the community")).click()
     expect(page.locator(".messages")).to_contain_text(
-        "You countersigned the agreement: it is active."
+        _("You countersigned the agreement: it is active.")
     )
-    expect(page.locator(".status")).to_have_text("Active")
-    expect(page.locator("#next-step")).to_contain_text("No step is waiting.")
-    agreement_rows = page.locator("#documents tbody tr", has_text="Aid agreement")
+    expect(page.locator(".status")).to_have_text(_("Active"))
+    expect(page.locator("#next-step")).to_contain_text(_("No step is waiting."))
+    agreement_rows = page.locator("#documents tbody tr", has_text=_("Aid agreement"))
     expect(agreement_rows).to_have_count(3)
     for version in ("v1", "v2", "v3"):
         expect(agreement_rows.filter(has_text=version)).to_have_count(1)
+    check_page("agreement-active")
+    page.get_by_role("banner").get_by_role("link", name=_("Aid agreements"), exact=True).click()
+    expect(page.locator("#agreements tbody tr", has_text=TITLE)).to_contain_text(_("Active"))
+    check_page("agreements-active")
 
     signed = agreement()
     assert (signed.status, signed.org_signed_by.username, signed.community_signed_by.username) == (

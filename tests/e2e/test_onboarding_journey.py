@@ -6,11 +6,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from accounts.models import Organization, OrganizationMembership, User
+from tests.e2e.conftest import DESKTOP
+from tests.e2e.helpers import expect, log_in, log_out
 from tests.factories import PASSWORD, PDF_BYTES, UserFactory, valid_credit_code
 from workflows.onboarding.models import OrganizationApplication
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
 
 pytestmark = pytest.mark.e2e
 
@@ -19,38 +18,30 @@ NAME = "Riverside Mutual Aid"
 CREDIT_CODE = valid_credit_code(4242)
 
 
-def log_in(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
-
-
-def claim_review(page) -> None:
+def claim_review(page, check_page) -> None:
     page.goto("/inbox/?tab=available")
+    check_page("inbox-available")
     row = page.locator("#tasks tbody tr", has_text=NAME)
     expect(row).to_contain_text("Review organization application")
     row.get_by_role("button", name="Claim").click()
     expect(page.locator("h1")).to_have_text(f"Review organization application: {NAME}")
+    check_page("review")
 
 
 def application() -> OrganizationApplication:
     return OrganizationApplication.objects.get(credit_code=CREDIT_CODE)
 
 
-def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
+def test_an_organization_is_onboarded_through_the_pages(page, check_page, tmp_path):
     UserFactory(username="reviewer", approver=True)
     certificate = tmp_path / "registration-certificate.pdf"
     certificate.write_bytes(PDF_BYTES)
 
     # A newcomer signs up and applies, with the certificate attached.
+    page.goto("/")
+    check_page("home")
     page.goto("/accounts/signup/")
+    check_page("signup")
     page.get_by_label("Username").fill("lihua")
     page.get_by_label("Display name").fill("Li Hua")
     page.get_by_label("Email").fill("lihua@example.org")
@@ -61,6 +52,7 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
     expect(page.locator(".messages")).to_contain_text("Welcome to Accord.")
 
     page.goto("/onboarding/new/")
+    check_page("application-form")
     page.get_by_label("Organization name").fill(NAME)
     page.get_by_label("Type:", exact=True).select_option("volunteer_team")
     page.get_by_label("Unified social credit code").fill(CREDIT_CODE)
@@ -74,6 +66,7 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
     expect(page.locator(".messages")).to_contain_text("submitted for review")
     expect(page.locator(".status")).to_have_text("Submitted")
     expect(page.locator("#next-step")).to_contain_text("waiting for an approver to claim it")
+    check_page("application-submitted")
     assert application().status == Status.SUBMITTED
     with application().certificate.open("rb") as stored:
         assert stored.read() == PDF_BYTES
@@ -81,7 +74,7 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
 
     # An approver claims the review and asks for changes.
     log_in(page, "reviewer")
-    claim_review(page)
+    claim_review(page, check_page)
     page.get_by_label("Request changes").check()
     page.get_by_label("Comment").fill("Name the streets you serve.")
     page.get_by_role("button", name="Record the decision").click()
@@ -92,9 +85,11 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
     # The applicant finds the revise task in "My tasks", fixes the service area, resubmits.
     log_in(page, "lihua")
     page.goto("/inbox/")
+    check_page("inbox-mine")
     row = page.locator("#tasks tbody tr", has_text="Revise and resubmit the application")
     row.get_by_role("link", name="Open").click()
     expect(page.locator("main")).to_contain_text("Name the streets you serve.")
+    check_page("revise")
     page.get_by_label("Service area").fill("Qinghe and Xisanqi streets")
     page.get_by_role("button", name="Resubmit for review").click()
     expect(page.locator(".messages")).to_contain_text("Your application was resubmitted.")
@@ -118,12 +113,16 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
 
     # The applicant sees the outcome on the application and in the notifications.
     log_in(page, "lihua")
+    page.goto("/onboarding/")
+    check_page("applications")
     page.goto(application().get_absolute_url())
     expect(page.locator(".status")).to_have_text("Approved")
     expect(page.locator("#organization")).to_contain_text(f"{NAME}: Active")
+    check_page("application-approved")
     page.goto("/accounts/notifications/")
     expect(page.locator("main")).to_contain_text(f"Application approved: {NAME}")
     expect(page.locator("main")).to_contain_text(f"Changes requested: {NAME}")
+    check_page("notifications")
 
     approved = application()
     applicant = User.objects.get(username="lihua")
@@ -140,6 +139,7 @@ def test_an_organization_is_onboarded_through_the_pages(page, tmp_path):
     ) == [(organization.pk, OrganizationMembership.Role.ADMIN)]
 
 
+@pytest.mark.parametrize("width", [DESKTOP])
 def test_the_language_switcher_turns_the_page_chinese(page):
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "en"

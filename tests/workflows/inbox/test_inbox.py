@@ -231,3 +231,16 @@ def test_done_by_me_shows_each_outcome(
     page = client.get(reverse("inbox:index") + "?tab=done").content.decode()
     assert f'<td class="outcome">{outcome}</td>' in page
     assert AuditEvent.objects.get(action="task.completed").payload["outcome"] == code
+
+
+def test_inbox_buttons_name_their_row_and_the_open_tab_is_marked_current(
+    client, submitted_application, approver
+):
+    client.force_login(approver)
+    page = client.get(reverse("inbox:index") + "?tab=available").content.decode()
+    # A screen reader going from button to button hears which task each one claims.
+    assert (
+        f'Claim<span class="visually-hidden"> {submitted_application.name}</span></button>' in page
+    )
+    assert 'href="?tab=available" class="active" aria-current="page"' in page
+    assert '<span class="visually-hidden">Actions</span></th>' in page
