@@ -46,8 +46,15 @@ def test_anyone_checks_a_signed_letter_by_its_code_and_by_its_file(
     skip.press("Enter")
     expect(page.locator("main")).to_be_focused()
 
-    page.goto(f"/verify/{approval_letter.verification_code}/")
+    # The code printed on the letter, typed as people type it: lower case, spaced out.
+    page.get_by_role("link", name="Verify a document").click()
+    check_page("verify")
+    code = approval_letter.document_code
+    typed = " ".join(code[i : i + 4] for i in range(0, len(code), 4)).lower()
+    page.get_by_label("Verification code").fill(typed)
+    page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.locator("h1")).to_have_text("Verify a document")
+    expect(page.locator("#current-version")).to_have_text(str(approval_letter.version))
     expect(page.locator("#owner-name")).to_have_text(NAME)
     expect(page.locator("#verdict")).to_have_text(
         "Every signature is valid, and nothing was changed after signing."
@@ -55,7 +62,7 @@ def test_anyone_checks_a_signed_letter_by_its_code_and_by_its_file(
     expect(page.locator("tr.signature")).to_have_count(1)
     check_page("verify-code")
 
-    page.get_by_role("link", name="Check a PDF file").click()
+    page.get_by_role("link", name="Check a PDF file").first.click()
     check_page("verify-upload")
     page.get_by_label("PDF file").set_input_files(letter)
     page.get_by_role("button", name="Check", exact=True).click()
