@@ -95,6 +95,10 @@ class Document(models.Model):
         return verification_path(self.document_code or self.verification_code)
 
     @property
+    def page_numbers(self) -> range:
+        return range(1, self.page_count + 1)
+
+    @property
     def kind_label(self) -> str:
         return kind_label(self.kind)
 

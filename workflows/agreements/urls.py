@@ -9,7 +9,11 @@ urlpatterns = [
     path("new/", views.agreement_create, name="create"),
     path("<int:pk>/", views.agreement_detail, name="detail"),
     path("<int:pk>/edit/", views.agreement_edit, name="edit"),
-    path("<int:pk>/document/", views.agreement_document, name="document"),
+    path(
+        "<int:pk>/document/<int:document_pk>/page-<int:page>.png",
+        views.agreement_document_page,
+        name="document_page",
+    ),
     path("<int:pk>/preview/", views.agreement_preview, name="preview"),
     path("<int:pk>/send/", views.agreement_send, name="send"),
     path("<int:pk>/withdraw/", views.agreement_withdraw, name="withdraw"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 import audit.services as audit
 from accounts.selectors import communities_managed_by
+from documents.previews import PreviewError, page_png
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import run_service
 
@@ -207,15 +208,25 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, agreement, termination_form=form, status=400)
 
 
-# Shown in a frame of the site's own pages only (Chromium's PDF viewer counts as an object).
-@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
-@xframe_options_sameorigin
-def agreement_document(request: HttpRequest, pk: int) -> HttpResponse:
-    """The agreement's current PDF, shown inside its pages (the signer reads it there)."""
+def agreement_document_page(
+    request: HttpRequest, pk: int, document_pk: int, page: int
+) -> HttpResponse:
+    """A page of the agreement's current PDF as an image: the signer reads it in the page,
+    on a phone too (where a PDF inside a page shows nothing). A version is immutable, so the
+    browser may keep the image."""
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
-    if agreement.document is None:
+    document = agreement.document
+    if document is None or document.pk != document_pk or not 1 <= page <= document.page_count:
         raise Http404
-    return _inline_pdf(agreement.document.file.open("rb"), agreement.document.file_name)
+    with document.file.open("rb") as stored:
+        try:
+            image = page_png(stored.read(), page=page)
+        except PreviewError:
+            raise Http404 from None
+    response = HttpResponse(image, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})

@@ -1,6 +1,7 @@
 """Both agreement flows walked through the real pages as the real roles."""
 
 import datetime
+import io
 import subprocess
 
 import pytest
@@ -523,15 +524,17 @@ def test_required_fields_are_marked(client, manager):
 # --- The signing ceremony ----------------------------------------------------------------------
 
 
-def test_the_sign_page_shows_the_pdf_inline_and_the_signing_order(client, sent, signer):
+def test_the_sign_page_shows_the_pdf_pages_and_the_signing_order(client, sent, signer):
     client.force_login(signer)
     task_url = claim(client, open_task(sent, "sign"))
 
     page = client.get(task_url).content.decode()
 
-    assert f'<iframe class="pdf-viewer" src="{reverse("agreements:document", args=[sent.pk])}"' in (
-        page
-    )
+    document = sent.document
+    for number in range(1, document.page_count + 1):
+        url = reverse("agreements:document_page", args=[sent.pk, document.pk, number])
+        assert f'<img class="pdf-page" src="{url}"' in page
+        assert f"Page {number} of {document.page_count} of the agreement" in page
     assert page.index("The aid organization") < page.index("Then the community")
     assert page.index('name="read"') < page.index('name="password"')
     assert page.index('name="sign"') < page.index('name="decline"')
@@ -539,23 +542,37 @@ def test_the_sign_page_shows_the_pdf_inline_and_the_signing_order(client, sent, 
     assert 'class="secondary"' in decline_button
 
 
-def test_the_agreement_pdf_is_served_for_a_frame_of_the_site(client, sent, signer):
-    client.force_login(signer)
+def test_a_page_of_the_agreement_is_served_as_an_image(client, sent, signer):
+    from PIL import Image
 
-    response = client.get(reverse("agreements:document", args=[sent.pk]))
+    client.force_login(signer)
+    document = sent.document
+
+    response = client.get(
+        reverse("agreements:document_page", args=[sent.pk, document.pk, document.page_count])
+    )
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline")
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
-    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.width == 900
+    assert 1.40 < image.height / image.width < 1.42  # an A4 page
+    for missing in (0, document.page_count + 1):
+        url = reverse("agreements:document_page", args=[sent.pk, document.pk, missing])
+        assert client.get(url).status_code == 404
 
 
-def test_the_agreement_pdf_of_someone_else_is_not_found(client, sent, other_signer):
+def test_a_page_of_someone_elses_agreement_or_an_old_version_is_not_found(
+    client, sent, signer, other_signer
+):
+    document = sent.document
+    url = reverse("agreements:document_page", args=[sent.pk, document.pk, 1])
     client.force_login(other_signer)
+    assert client.get(url).status_code == 404
 
-    assert client.get(reverse("agreements:document", args=[sent.pk])).status_code == 404
+    client.force_login(signer)
+    stale = reverse("agreements:document_page", args=[sent.pk, document.pk + 1000, 1])
+    assert client.get(stale).status_code == 404
 
 
 def test_signing_without_confirming_the_reading_signs_nothing(client, sent, signer, password):
