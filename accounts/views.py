@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -85,7 +86,9 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
         )
         % {"count": count},
     )
-    return redirect("accounts:notifications")
+    # Back to the list the person was reading.
+    show = NotificationFilterForm(request.POST).state()
+    return redirect(reverse("accounts:notifications") + (f"?show={show}" if show else ""))
 
 
 @require_POST

@@ -107,6 +107,18 @@ def test_mark_all_read_marks_only_the_persons_unread_notifications(client, reade
     assert someone.notifications.filter(read_at__isnull=True).count() == 1
 
 
+def test_mark_all_read_returns_to_the_list_the_person_was_reading(client, reader):
+    _notifications(reader, unread=1, read=0)
+    client.force_login(reader)
+    page = client.get(reverse("accounts:notifications"), {"show": "unread"}).content.decode()
+    assert '<input type="hidden" name="show" value="unread">' in page
+
+    response = client.post(reverse("accounts:notifications_read_all"), {"show": "unread"})
+
+    assert response["Location"] == reverse("accounts:notifications") + "?show=unread"
+    assert "No unread notifications." in client.get(response["Location"]).content.decode()
+
+
 def test_mark_all_read_is_a_post(client, reader):
     _notifications(reader, unread=1, read=0)
     client.force_login(reader)
