@@ -3,8 +3,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm, UserCreationForm
+from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import selectors, services
 from .models import User
@@ -67,7 +69,8 @@ class ProfileForm(PlainTextFormMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("display_name", "email", "phone", "preferred_language")
+        fields = ("display_name", "email", "phone", "preferred_language", "notification_email")
+        widgets = {"notification_email": forms.RadioSelect}
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -109,3 +112,17 @@ class AuditedSetPasswordForm(SetPasswordForm):
 
     def save(self, commit: bool = True) -> Any:
         return services.user_password_reset(form=self, commit=commit)
+
+
+class NotificationFilterForm(forms.Form):
+    """Which notifications the list shows; anything else shows them all."""
+
+    class Show(models.TextChoices):
+        ALL = "", _("All")
+        UNREAD = "unread", _("Unread")
+        READ = "read", pgettext_lazy("notifications", "Read")
+
+    show = forms.ChoiceField(choices=Show.choices, required=False)
+
+    def state(self) -> str:
+        return self.cleaned_data["show"] if self.is_valid() else ""

@@ -20,6 +20,11 @@ APPROVERS_GROUP = "approvers"
 
 
 class User(AbstractUser):
+    class NotificationEmail(models.TextChoices):
+        EACH = "each", _("An email for each notification")
+        DIGEST = "digest", _("One email a day listing the day's notifications")
+        NONE = "none", _("No email: I read them in Accord")
+
     display_name = models.CharField(
         _("display name"), max_length=150, blank=True, validators=[validate_plain_text]
     )
@@ -29,6 +34,12 @@ class User(AbstractUser):
         max_length=10,
         choices=settings.LANGUAGES,
         default="zh-hans",
+    )
+    notification_email = models.CharField(
+        _("notification emails"),
+        max_length=10,
+        choices=NotificationEmail.choices,
+        default=NotificationEmail.EACH,
     )
 
     class Meta:

@@ -42,8 +42,14 @@ def get_visible_or_404(
     raise Http404
 
 
-def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+def notification_list_for_user(*, user: User, show: str = "") -> QuerySet[Notification]:
+    """The person's own notifications, newest first; `show` is "unread", "read" or "" (all)."""
+    queryset = Notification.objects.filter(recipient=user)
+    if show == "unread":
+        queryset = queryset.filter(read_at__isnull=True)
+    elif show == "read":
+        queryset = queryset.filter(read_at__isnull=False)
+    return queryset
 
 
 def notification_get_for_user(*, notification_id: int, user: User) -> Notification:

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
@@ -14,6 +15,7 @@ import audit.services as audit
 
 from . import permissions, selectors
 from .backends import forget_permissions
+from .emails import send_notification_digest
 from .models import (
     Community,
     CommunityMembership,
@@ -128,6 +130,8 @@ def _organization_transition(
             subject=subject,
             body=body,
             params={"name": organization.name, **payload},
+            # The organization has no page of its own: its members' work starts here.
+            url=reverse("overview"),
         )
     return organization
 
@@ -264,7 +268,9 @@ def notify_all(
     params: dict[str, Any] | None = None,
     url: str = "",
 ) -> list[Notification]:
-    """`notify` each of `recipients` (each in their own language), in one insert."""
+    """`notify` each of `recipients` (each in their own language), in one insert. Only those
+    who chose an email for each notification are emailed now; the daily digest
+    (`notification_digests_send`) covers those who chose it, and nobody else is emailed."""
     params = params or {}
     notifications = []
     for recipient in recipients:
@@ -281,7 +287,8 @@ def notify_all(
         return []
     created = Notification.objects.bulk_create(notifications)
     for notification in created:
-        if notification.recipient.email:
+        recipient = notification.recipient
+        if recipient.email and recipient.notification_email == User.NotificationEmail.EACH:
             _email_after_commit(notification.pk)
     return created
 
@@ -323,6 +330,53 @@ def notification_mark_read(*, notification_id: int, user: User) -> Notification:
 
 
 @transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of `user` read; return how many were unread."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def notification_digests_send() -> int:
+    """Email each person who chose the daily digest one message listing their notifications not
+    emailed yet, in their language; return how many messages were sent.
+
+    Idempotent: the notifications listed are marked `emailed_at` in the transaction that sent
+    them, so a second run (or a second beat process) finds nothing to send. Each person is
+    their own transaction, so a mail failure for one leaves the others sent and marked."""
+    recipient_ids = (
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            recipient__notification_email=User.NotificationEmail.DIGEST,
+        )
+        .exclude(recipient__email="")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
+    )
+    return sum(_digest_send(recipient_id=pk) for pk in list(recipient_ids))
+
+
+@transaction.atomic
+def _digest_send(*, recipient_id: int) -> int:
+    # The rows stay locked while the message goes out: a concurrent run skips them rather
+    # than sending them twice; a failed send rolls the marks back for the next run.
+    pending = list(
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(recipient_id=recipient_id, emailed_at__isnull=True)
+        .order_by("created_at", "pk")
+    )
+    recipient = User.objects.get(pk=recipient_id)
+    if not pending or recipient.notification_email != User.NotificationEmail.DIGEST:
+        return 0
+    if not recipient.email:
+        return 0
+    send_notification_digest(recipient=recipient, notifications=pending)
+    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
+    return 1
+
+
+@transaction.atomic
 def user_sign_up(*, form: Any) -> User:
     """Create an account from a validated sign-up form."""
     user = form.save()
@@ -339,9 +393,11 @@ def user_profile_update(
     email: str,
     phone: str,
     preferred_language: str,
+    notification_email: str = User.NotificationEmail.EACH,
 ) -> User:
-    """A person changes their own name, email, phone number and language; the audit row names
-    the fields that changed (their new values stay on the account)."""
+    """A person changes their own name, email, phone number, language and how notifications
+    reach them by email; the audit row names the fields that changed (their new values stay on
+    the account)."""
     user = User.objects.select_for_update().get(pk=user_id)
     if not permissions.can_edit_profile(user, actor):
         raise PermissionDenied
@@ -353,6 +409,7 @@ def user_profile_update(
         "email": email,
         "phone": phone.strip(),
         "preferred_language": preferred_language,
+        "notification_email": notification_email,
     }
     changed = sorted(name for name, value in new.items() if getattr(user, name) != value)
     for name, value in new.items():

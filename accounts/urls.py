@@ -60,6 +60,7 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("approvers/", views.approvers, name="approvers"),
     path("approvers/<int:pk>/revoke/", views.approver_revoke, name="approver_revoke"),

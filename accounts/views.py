@@ -9,12 +9,14 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import ApproverGrantForm, ProfileForm, SignUpForm
+from .forms import ApproverGrantForm, NotificationFilterForm, ProfileForm, SignUpForm
 from .models import User
 
 
@@ -51,12 +53,42 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
+NOTIFICATION_ROWS = 100
+
+
 def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, all, unread or read (`?show=`), newest first."""
+    filter_form = NotificationFilterForm(request.GET)
+    show = filter_form.state()
     return render(
         request,
         "accounts/notifications.html",
-        {"notifications": selectors.notification_list_for_user(user=request.user)[:100]},
+        {
+            "notifications": selectors.notification_list_for_user(user=request.user, show=show)[
+                :NOTIFICATION_ROWS
+            ],
+            "show": show,
+            "tabs": [
+                {"value": value, "label": label, "current": value == show}
+                for value, label in NotificationFilterForm.Show.choices
+            ],
+        },
     )
+
+
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notification_mark_all_read(user=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked read.", "%(count)d notifications marked read.", count
+        )
+        % {"count": count},
+    )
+    # Back to the list the person was reading.
+    show = NotificationFilterForm(request.POST).state()
+    return redirect(reverse("accounts:notifications") + (f"?show={show}" if show else ""))
 
 
 @require_POST

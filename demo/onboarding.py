@@ -22,6 +22,8 @@ class Person:
     display_name: str
     role: str
     phone: str = ""
+    # How notifications reach them by email (User.NotificationEmail): "each", "digest", "none".
+    notification_email: str = "each"
 
 
 PEOPLE = (
@@ -29,7 +31,12 @@ PEOPLE = (
     Person("approver", "王丽华", "approver: reviews applications in the inbox"),
     Person("approver2", "陈志明", "approver"),
     Person("manager", "刘桂英", "community manager of 清河社区"),
-    Person("manager2", "马晓东", "community manager of 望京社区"),
+    Person(
+        "manager2",
+        "马晓东",
+        "community manager of 望京社区; notification emails as a daily digest",
+        notification_email="digest",
+    ),
     Person("orgadmin", "李明辉", "administrator of 阳光社区援助中心"),
     Person("orgsigner", "周晓燕", "signer of 阳光社区援助中心"),
     Person("orgstaff", "吴俊杰", "staff of 阳光社区援助中心"),

@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -256,7 +257,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 ACCORD_AGREEMENT_REMINDER_DAYS = env.list(
     "ACCORD_AGREEMENT_REMINDER_DAYS", cast=int, default=[30, 7]
 )
+# The hour (in TIME_ZONE) at which the daily digest of notifications goes out.
+ACCORD_DIGEST_HOUR = env.int("ACCORD_DIGEST_HOUR", default=8)
 CELERY_BEAT_SCHEDULE = {
+    # Once a day: one email per person who chose a digest of their notifications.
+    "notifications-daily-digest": {
+        "task": "accounts.jobs.notifications_daily_digest",
+        "schedule": crontab(hour=ACCORD_DIGEST_HOUR, minute=0),
+    },
     "agreements-daily": {
         "task": "workflows.agreements.jobs.agreements_daily",
         "schedule": 3600.0,

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 import audit.services as audit
 from accounts.selectors import (
@@ -11,6 +14,7 @@ from accounts.selectors import (
 )
 from workflows.agreements.selectors import agreement_list_for_user
 from workflows.inbox.selectors import task_list_available, task_list_mine, task_subject
+from workflows.inbox.statistics import WINDOWS_DAYS, task_statistics
 
 OVERVIEW_ROWS = 20
 
@@ -24,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             # Community managers work with organizations; they do not register one.
             "can_apply": bool(roles) and ROLE_COMMUNITY_MANAGER not in roles,
-            "has_overview": bool(roles & {ROLE_COMMUNITY_MANAGER, ROLE_ORG_MEMBER}),
+            "has_overview": bool(roles & {ROLE_APPROVER, ROLE_COMMUNITY_MANAGER, ROLE_ORG_MEMBER}),
         },
     )
 
@@ -40,7 +44,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 def overview(request: HttpRequest) -> HttpResponse:
-    """A party's work at a glance: the tasks waiting for them and the agreements under way."""
+    """A party's work at a glance: the tasks waiting for them and the agreements under way;
+    for approvers, the inbox's figures per process too."""
     user = request.user
 
     def rows(tasks: list) -> list[dict]:
@@ -66,8 +71,38 @@ def overview(request: HttpRequest) -> HttpResponse:
             "available_count": available.count(),
             "agreements": agreements[:OVERVIEW_ROWS],
             "agreements_count": agreements.count(),
+            "statistics": _statistics_rows() if ROLE_APPROVER in user_roles(user=user) else None,
+            "windows": WINDOWS_DAYS,
         },
     )
+
+
+def _statistics_rows() -> list[dict]:
+    return [
+        {
+            "title": process.title,
+            "open_count": process.open_count,
+            "windows": [
+                {
+                    "count": window.count,
+                    "median": _duration(window.median),
+                    "p90": _duration(window.p90),
+                }
+                for window in process.windows
+            ],
+        }
+        for process in task_statistics()
+    ]
+
+
+def _duration(value: timedelta | None) -> str:
+    """A time to decision as people read it: hours under two days, days beyond."""
+    if value is None:
+        return "–"
+    hours = value.total_seconds() / 3600
+    if hours < 48:
+        return gettext("%(hours).1f h") % {"hours": hours}
+    return gettext("%(days).1f d") % {"days": hours / 24}
 
 
 @login_not_required

@@ -23,6 +23,7 @@ def profile_data(**overrides):
         "email": "LiHua@Example.org",
         "phone": "+86 138-0000-0000",
         "preferred_language": "zh-hans",
+        "notification_email": "each",
     }
     data.update(overrides)
     return data

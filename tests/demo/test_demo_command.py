@@ -25,6 +25,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
+from accounts.jobs import notifications_daily_digest
 from accounts.models import (
     Community,
     CommunityMembership,
@@ -161,8 +162,16 @@ def snapshot() -> dict:
         "last_audit_event": AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first(),
         "users": list(
             User.objects.order_by("username").values_list(
-                "username", "password", "is_superuser", "is_staff", "display_name"
+                "username",
+                "password",
+                "is_superuser",
+                "is_staff",
+                "display_name",
+                "notification_email",
             )
+        ),
+        "notifications": list(
+            Notification.objects.order_by("pk").values_list("pk", "read_at", "emailed_at")
         ),
         "applications": list(
             OrganizationApplication.objects.order_by("credit_code").values_list(
@@ -625,3 +634,41 @@ def test_the_audit_chain_verifies_after_the_demo(demo_output):
         "termination.approved",
         "agreement.terminated",
     } <= actions
+
+
+# Notifications
+
+
+def test_people_have_read_and_unread_notifications_each_leading_to_its_object(demo_output):
+    for username in ("manager", "orgadmin", "orgsigner"):
+        notifications = user(username).notifications
+        assert notifications.filter(read_at__isnull=True).count() == 2
+        assert notifications.filter(read_at__isnull=False).exists()
+    # The newest stay unread.
+    orgadmin = user("orgadmin").notifications.all()
+    assert [n.read_at is None for n in orgadmin[:3]] == [True, True, False]
+    assert Notification.objects.exists()
+    assert not Notification.objects.filter(url="").exists()
+    unread = Notification.objects.filter(read_at__isnull=True).count()
+    total = Notification.objects.count()
+    assert f"Notifications: {unread} unread of {total} (daily email digest: manager2)." in (
+        demo_output
+    )
+
+
+def test_the_digest_person_was_not_emailed_and_gets_one_chinese_digest_once(
+    demo_output, mailoutbox
+):
+    manager2 = user("manager2")
+    assert manager2.notification_email == User.NotificationEmail.DIGEST
+    pending = manager2.notifications.filter(emailed_at__isnull=True)
+    assert pending.count() == manager2.notifications.count() > 0
+
+    assert notifications_daily_digest() == 1
+
+    (digest,) = mailoutbox
+    assert digest.to == [manager2.email]
+    assert f"{manager2.notifications.count()} 条新通知" in digest.subject
+    assert not pending.exists()
+    assert notifications_daily_digest() == 0
+    assert len(mailoutbox) == 1

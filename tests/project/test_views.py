@@ -13,6 +13,7 @@ from accounts.models import OrganizationMembership
 from tests.conftest import fresh
 from tests.factories import PASSWORD, CommunityFactory, OrganizationFactory, UserFactory
 from tests.workflows.inbox.test_inbox import submit_applications
+from tests.workflows.inbox.test_statistics import decided
 from tests.workflows.onboarding.helpers import open_task
 from workflows.agreements import services as agreements
 
@@ -131,3 +132,24 @@ def test_the_overview_costs_the_same_queries_at_1_and_50_rows(
     fifty, page = count()
     assert page.count("<tr>") == 2 + 2 * 20
     assert one == fifty
+
+
+def test_approvers_see_open_tasks_and_decision_times_on_the_overview(client, approver):
+    applications = submit_applications(3, start=900)
+    decided(applications[0], days_ago=5, hours=1)
+    decided(applications[1], days_ago=5, hours=3)
+    client.force_login(approver)
+
+    page = client.get(reverse("overview")).content.decode()
+
+    assert "Tasks and time to decision" in page
+    row = page[page.index("Organization onboarding</th>") :].split("</tr>")[0]
+    # One open task; over 30 and over 90 days: two decided, median 2 h, 90th percentile 2.8 h.
+    assert row.split("<td>")[1:] == ["1</td>"] + ["2</td>", "2.0 h</td>", "2.8 h</td>"] * 2
+    assert f'<a href="{reverse("overview")}"' in page
+
+
+def test_parties_do_not_see_the_inbox_figures(client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("overview")).content.decode()
+    assert "Tasks and time to decision" not in page

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from .navigation import NavEntry
+from .navigation import APPROVER, COMMUNITY_MANAGER, ORG_MEMBER, NavEntry
 
 
 class InboxConfig(AppConfig):
@@ -10,6 +10,7 @@ class InboxConfig(AppConfig):
     verbose_name = _("Task inbox")
     url_prefix = "inbox/"
     navigation = (
+        NavEntry("overview", _("Overview"), frozenset({APPROVER, COMMUNITY_MANAGER, ORG_MEMBER})),
         NavEntry("inbox:index", _("Inbox"), count="workflows.inbox.selectors.task_count_waiting"),
     )
 

@@ -22,9 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit.services as audit
+from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.forms import SignUpForm
-from accounts.models import Community, CommunityMembership, User
+from accounts.models import Community, CommunityMembership, Notification, User
 from accounts.roles import approvers_group
 from demo.agreements import (
     AGREEMENTS,
@@ -55,6 +56,8 @@ from workflows.onboarding.pdfs import approval_letter_issue
 from workflows.review.forms import Decision
 
 Status = OrganizationApplication.Status
+# How many of each person's newest notifications the demo leaves unread.
+UNREAD_KEPT = 2
 
 
 class Command(BaseCommand):
@@ -82,6 +85,8 @@ class Command(BaseCommand):
         users = {u.username: u for u in User.objects.filter(username__in=users)}
         for agreement_spec in AGREEMENTS:
             self.ensure_agreement(agreement_spec, users)
+        for person in PEOPLE:
+            self.ensure_notifications_read(users[person.username])
         # Last: anchors every event above (nothing new when nothing changed).
         self.checkpoint = audit_checkpoint_create()
         self.print_summary(users, elapsed=time.monotonic() - started)
@@ -132,6 +137,18 @@ class Command(BaseCommand):
                     payload={"group": group.name, "by": "manage.py demo"},
                 )
                 self.changes += 1
+        if user.notification_email != person.notification_email:
+            # Before any notification is written: the digest person is never emailed at once.
+            user = accounts_services.user_profile_update(
+                user_id=user.pk,
+                actor=user,
+                display_name=user.display_name,
+                email=user.email,
+                phone=user.phone,
+                preferred_language=user.preferred_language,
+                notification_email=person.notification_email,
+            )
+            self.changes += 1
         return user
 
     def ensure_community(self, fields: dict[str, str], *, actor: User) -> Community:
@@ -224,6 +241,19 @@ class Command(BaseCommand):
         AgreementBuilder(spec, users, PASSWORD).build(timezone.localdate())
         self.changes += 1
 
+    # Notifications
+
+    def ensure_notifications_read(self, user: User) -> None:
+        """Each person has opened all but their newest notifications, as if they had worked
+        through them, so their lists hold read and unread ones. Once: someone who has read one
+        is left alone."""
+        notifications = accounts_selectors.notification_list_for_user(user=user)
+        if notifications.filter(read_at__isnull=False).exists():
+            return
+        for notification in notifications[UNREAD_KEPT:]:
+            accounts_services.notification_mark_read(notification_id=notification.pk, user=user)
+            self.changes += 1
+
     # Output
 
     def print_summary(self, users: dict[str, User], *, elapsed: float) -> None:
@@ -243,6 +273,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  #{agreement.pk:<4} {agreement.status:<27} {spec.community}  {spec.title}"
             )
+        notifications = Notification.objects.filter(recipient__username__in=users)
+        unread = notifications.filter(read_at__isnull=True).count()
+        digest = ", ".join(
+            person.username for person in PEOPLE if person.notification_email == "digest"
+        )
+        self.stdout.write(
+            f"Notifications: {unread} unread of {notifications.count()}"
+            f" (daily email digest: {digest or 'nobody'})."
+        )
         checkpoint = self.checkpoint
         self.stdout.write(
             f"Audit checkpoint #{checkpoint.number}: {checkpoint.event_count} events"

@@ -1,0 +1,11 @@
+"""Beat jobs of accounts: they call services, and no service imports them."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
+def notifications_daily_digest() -> int:
+    """The daily email for those who chose a digest of their notifications."""
+    return services.notification_digests_send()
