@@ -40,5 +40,7 @@ class AccountsConfig(AppConfig):
                 "community.manager_added": _("Community manager added"),
                 "approver.granted": _("Approver role granted"),
                 "approver.revoked": _("Approver role revoked"),
+                "absence.created": _("Absence and delegate set"),
+                "absence.cancelled": _("Absence cancelled"),
             },
         )

@@ -109,3 +109,18 @@ class AuditedSetPasswordForm(SetPasswordForm):
 
     def save(self, commit: bool = True) -> Any:
         return services.user_password_reset(form=self, commit=commit)
+
+
+class AbsenceForm(forms.Form):
+    """An absence: the form offers as delegates only the people holding the same rights."""
+
+    starts_on = forms.DateField(label=_("First day away"), widget=forms.DateInput({"type": "date"}))
+    ends_on = forms.DateField(label=_("Last day away"), widget=forms.DateInput({"type": "date"}))
+    delegate = forms.ModelChoiceField(label=_("Delegate"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = selectors.delegate_candidates(user=user)
+        self.fields["delegate"].help_text = _(
+            "They take your tasks while you are away; signatures stay yours."
+        )

@@ -37,7 +37,7 @@ class AgreementFlow(AccordFlow):
     start = start_node().Next(this.sign)
 
     sign = (
-        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign)
+        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign, personal=True)
         .Annotation(title=_("Review and sign the aid agreement"))
         .Next(this.route_signature)
     )
@@ -45,7 +45,11 @@ class AgreementFlow(AccordFlow):
     route_signature = flow.If(this.organization_signed).Then(this.countersign).Else(this.end)
 
     countersign = (
-        TaskNode(task_views.CountersignTaskView.as_view(), policy=permissions.can_countersign)
+        TaskNode(
+            task_views.CountersignTaskView.as_view(),
+            policy=permissions.can_countersign,
+            personal=True,
+        )
         .Annotation(title=_("Countersign the aid agreement"))
         .Next(this.end)
     )

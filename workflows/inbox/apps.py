@@ -24,6 +24,7 @@ class InboxConfig(AppConfig):
                 "task.created": _("Task created"),
                 "task.assigned": _("Task claimed"),
                 "task.released": _("Task released"),
+                "task.handed_over": _("Task taken over"),
                 "task.completed": _("Task completed"),
                 "permission.denied": _("Permission denied"),
             },
