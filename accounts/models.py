@@ -17,6 +17,8 @@ from . import permissions
 from .validators import validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
+# Approvers who lead the others: they reassign approver tasks (workflows.inbox).
+APPROVER_LEADS_GROUP = "approver_leads"
 
 
 class User(AbstractUser):

@@ -12,6 +12,7 @@ from guardian.shortcuts import get_objects_for_user
 import audit.services as audit
 
 from .models import (
+    APPROVER_LEADS_GROUP,
     APPROVERS_GROUP,
     Absence,
     Community,
@@ -130,6 +131,15 @@ def party_members(*, organization_id: int, community_id: int) -> QuerySet[User]:
 def user_is_approver(user: User) -> bool:
     """A member of the platform's approvers group (superusers hold its rights without it)."""
     return user.groups.filter(name=APPROVERS_GROUP).exists()
+
+
+def user_is_approver_lead(user: User) -> bool:
+    """An approver in the approver leads group (superusers hold its rights without it)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return user.is_superuser or (
+        user.groups.filter(name=APPROVER_LEADS_GROUP).exists() and user_is_approver(user)
+    )
 
 
 # The kinds of work a person has, as navigation and the landing page read them.

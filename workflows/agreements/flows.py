@@ -89,6 +89,7 @@ class TerminationFlow(AccordFlow):
         TaskNode(
             task_views.DecideTerminationTaskView.as_view(),
             policy=permissions.can_decide_termination,
+            approver_task=True,
         )
         .Annotation(title=_("Decide the termination request"))
         .Next(this.end)

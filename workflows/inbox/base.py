@@ -137,13 +137,23 @@ class TaskNode(flow.View):
     `workflows.inbox.services.task_complete` under the flow lock.
 
     A `personal` task (a signature) is never delegated: a delegate standing in for someone
-    away sees it, and cannot claim or take it over on their behalf.
+    away sees it, and cannot claim or take it over on their behalf. An `approver_task` is
+    the approvers' work (a review, a decision), which their leads may reassign.
     """
 
-    def __init__(self, view: Any, *, policy: Any, personal: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        view: Any,
+        *,
+        policy: Any,
+        personal: bool = False,
+        approver_task: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(view, **kwargs)
         self.policy = policy
         self.personal = personal
+        self.approver_task = approver_task
 
     def allows(self, task: Any, user: Any) -> bool:
         subject = self.flow_class.instance.subject_of(task.process)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -20,9 +20,11 @@ from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
-from accounts.selectors import is_standing_in
+from accounts.selectors import is_standing_in, user_is_approver
+from accounts.services import notify
 from audit.selectors import audit_outcome_since
 
+from . import permissions
 from .base import lock_processes, task_audit_target
 from .registry import flow_for
 from .selectors import task_ids_shared
@@ -114,6 +116,68 @@ def task_take_over(*, task_id: int, user: User, from_user: User) -> Any:
         activation.reassign(user)
         with audit.acting_for(from_user):
             _audit_task("task.handed_over", task=task, actor=user, from_user_id=from_user.pk)
+        return task
+
+
+@transaction.atomic
+def task_reassign(*, task_id: int, actor: User, to_user: User, reason: str) -> Any:
+    """An approvers' lead gives an approver task (waiting in the queue or held by someone)
+    to another approver, with a reason; the new holder is told, and so is the previous one."""
+    reason = (reason or "").strip()
+    with _locked_task(task_id) as (task, flow_task):
+        if not permissions.can_reassign(actor):
+            raise PermissionDenied
+        if task.status not in {STATUS.NEW, STATUS.ASSIGNED}:
+            raise TaskUnavailable(_("This task was already completed or is no longer waiting."))
+        if not getattr(flow_task, "approver_task", False):
+            raise ValidationError(_("Only approvers' tasks can be reassigned."))
+        if not reason:
+            raise ValidationError({"reason": _("Say why the task changes hands.")})
+        if task.owner_id == to_user.pk:
+            raise ValidationError({"to_user": _("This approver already holds the task.")})
+        if not (
+            to_user.is_active
+            and user_is_approver(to_user)
+            and flow_task.may_take_over(to_user, task)
+        ):
+            raise ValidationError({"to_user": _("This person may not do this task.")})
+        previous = task.owner
+        activation = flow_task.activation_class(task)
+        task.assigned = timezone.now()
+        _remember_on_behalf_of(task, None)
+        if task.status == STATUS.NEW:
+            activation.assign(to_user)
+        else:
+            activation.reassign(to_user)
+        _audit_task(
+            "task.reassigned",
+            task=task,
+            actor=actor,
+            reason=reason,
+            from_user_id=previous.pk if previous else None,
+            from_user=str(previous) if previous else "",
+            to_user_id=to_user.pk,
+            to_user=str(to_user),
+        )
+        params = {
+            "task": str(task.title),
+            "subject": str(task_audit_target(task)),
+            "reason": reason,
+        }
+        notify(
+            recipient=to_user,
+            subject=_("A task was given to you: %(task)s"),
+            body=_("%(task)s (%(subject)s) is now yours. Reason: %(reason)s"),
+            params=params,
+            url=flow_task.reverse("execute", args=[task.process_id, task.pk]),
+        )
+        if previous is not None and previous.pk != actor.pk:
+            notify(
+                recipient=previous,
+                subject=_("A task was given to someone else: %(task)s"),
+                body=_("%(task)s (%(subject)s) was given to another approver. Reason: %(reason)s"),
+                params=params,
+            )
         return task
 
 

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import users_absent_for
 from audit.labels import action_label
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .base import task_audit_target
+from .forms import ReassignForm
 from .web import run_service
 
 TABS = {
@@ -71,7 +72,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inbox/inbox.html",
-        {"tab": tab, "title": title, "tabs": tabs, "rows": rows, "page": page},
+        {
+            "tab": tab,
+            "title": title,
+            "tabs": tabs,
+            "rows": rows,
+            "page": page,
+            "can_reassign": tab == "team" and permissions.can_reassign(user),
+        },
     )
 
 
@@ -118,6 +126,34 @@ def take_over(request: HttpRequest, task_pk: int) -> HttpResponse:
     if ok:
         return redirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
     return redirect(f"{reverse('inbox:index')}?tab=delegated")
+
+
+def reassign(request: HttpRequest, task_pk: int) -> HttpResponse:
+    """An approvers' lead gives an approver task to another approver, with a reason."""
+    if not permissions.can_reassign(request.user):
+        raise Http404
+    task = selectors.task_get_for_user(task_id=task_pk, user=request.user)
+    form = ReassignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok, _result = run_service(
+            request,
+            lambda: services.task_reassign(
+                task_id=task.pk,
+                actor=request.user,
+                to_user=form.cleaned_data["to_user"],
+                reason=form.cleaned_data["reason"],
+            ),
+            success=_("The task was reassigned."),
+            form=form,
+            target=task_audit_target(task),
+        )
+        if ok:
+            return redirect(f"{reverse('inbox:index')}?tab=team")
+    return render(
+        request,
+        "inbox/reassign.html",
+        {"task": task, "subject": selectors.task_subject(task), "form": form},
+    )
 
 
 def release(request: HttpRequest, task_pk: int) -> HttpResponse:

@@ -33,7 +33,9 @@ class OnboardingFlow(AccordFlow):
     start = start_node().Next(this.review)
 
     review = (
-        TaskNode(task_views.ReviewTaskView.as_view(), policy=permissions.can_review)
+        TaskNode(
+            task_views.ReviewTaskView.as_view(), policy=permissions.can_review, approver_task=True
+        )
         .Annotation(title=_("Review organization application"))
         .Assign(back_to_reviewer)
         .Next(this.route_decision)

@@ -4,12 +4,13 @@ signature waiting for them, marked so, and can neither claim nor take it over.""
 import datetime
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as accounts_services
-from accounts.models import OrganizationMembership
+from accounts.models import APPROVER_LEADS_GROUP, OrganizationMembership
 from tests.conftest import fresh
 from tests.factories import UserFactory
 from workflows.inbox import services
@@ -67,3 +68,13 @@ def test_a_signature_the_absent_signer_holds_cannot_be_taken_over(
         services.task_take_over(task_id=task.pk, user=cosigner, from_user=signer)
     task.refresh_from_db()
     assert task.owner == signer
+
+
+def test_a_signature_is_no_approver_task_and_cannot_be_reassigned(sent, signer, cosigner):
+    lead = UserFactory(username="lead", approver=True)
+    lead.groups.add(Group.objects.get_or_create(name=APPROVER_LEADS_GROUP)[0])
+    task = open_task(sent, "sign")
+    with pytest.raises(ValidationError):
+        services.task_reassign(task_id=task.pk, actor=fresh(lead), to_user=cosigner, reason="x")
+    task.refresh_from_db()
+    assert task.owner is None
