@@ -33,6 +33,9 @@ class AgreementFlow(AccordFlow):
     subject_field = "agreement"
     subject_related = ("organization", "community")
     url_prefix = "agreements"
+    search_fields = ("title", "organization__name", "community__name")
+    organization_field = "organization"
+    community_field = "community"
 
     start = start_node().Next(this.sign)
 
@@ -82,6 +85,9 @@ class TerminationFlow(AccordFlow):
     subject_field = "termination_request"
     subject_related = ("agreement__organization", "agreement__community")
     url_prefix = "termination"
+    search_fields = ("agreement__title", "agreement__organization__name", "reason")
+    organization_field = "agreement__organization"
+    community_field = "agreement__community"
 
     start = start_node().Next(this.decide)
 

@@ -55,6 +55,11 @@ class AccordFlow(flow.Flow):
     subject_field: str = "subject"
     subject_related: tuple[str, ...] = ()
     url_prefix: str = ""
+    # The inbox's filters: the subject's text fields its search reads, and the paths from the
+    # subject to the organization and the community it concerns ("" for none).
+    search_fields: tuple[str, ...] = ()
+    organization_field: str = ""
+    community_field: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,6 +107,12 @@ class AccordFlow(flow.Flow):
     def subject_of(self, process: Any) -> Any:
         """The domain object a process is about (shown in the inbox, linked from it)."""
         return getattr(process.coerced, self.subject_field)
+
+    def subject_q(self, field: str, lookup: str, value: Any) -> Q:
+        """A filter on Task by `field` of this flow's subject (and this flow only)."""
+        return Q(process__flow_class=type(self)) & Q(
+            **{f"{self.subject_relation()}__{field}__{lookup}": value}
+        )
 
     def claimable_q(self, user: Any) -> Q:
         """Which unassigned tasks of this flow `user` may claim, as a filter on Task."""

@@ -12,7 +12,7 @@ from audit.labels import action_label
 
 from . import permissions, selectors, services
 from .base import task_audit_target
-from .forms import ReassignForm
+from .forms import InboxFilterForm, ReassignForm
 from .web import run_service
 
 TABS = {
@@ -29,11 +29,17 @@ PAGE_SIZE = 50
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     absent = {person.pk: person for person in users_absent_for(delegate=user)}
+    filter_form = InboxFilterForm(request.GET)
+    filters = filter_form.filters()
     lists = {
-        key: (
-            selector(user=user, absent=list(absent.values()))
-            if key == "delegated"
-            else selector(user=user)
+        key: selectors.task_filter(
+            (
+                selector(user=user, absent=list(absent.values()))
+                if key == "delegated"
+                else selector(user=user)
+            ),
+            user=user,
+            **filters,
         )
         for key, (_title, selector) in TABS.items()
         # Only someone standing in for a colleague today has their tasks.
@@ -79,8 +85,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "page": page,
             "can_reassign": tab == "team" and permissions.can_reassign(user),
+            "filter_form": filter_form,
+            "filtered": any(filters.values()),
+            # The filters, carried by the tab and page links.
+            "filter_query": _query_without(request, "tab", "page"),
         },
     )
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def _standing_in_for(request: HttpRequest) -> Any:

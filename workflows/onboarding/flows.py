@@ -29,6 +29,8 @@ class OnboardingFlow(AccordFlow):
     process_description = _("An organization applies to join; an approver reviews it.")
     subject_field = "application"
     url_prefix = "onboarding"
+    search_fields = ("name", "credit_code")
+    organization_field = "organization"
 
     start = start_node().Next(this.review)
 
