@@ -25,7 +25,13 @@ from .models import (
     OrganizationRoleGroup,
     User,
 )
-from .roles import ROLE_APPROVER, ROLE_USER, approvers_group, role_permissions
+from .roles import (
+    ROLE_APPROVER,
+    ROLE_USER,
+    approver_leads_group,
+    approvers_group,
+    role_permissions,
+)
 from .states import expect_state
 from .tasks import send_notification_emails
 
@@ -234,6 +240,32 @@ def _approver_role_set(*, user: User, actor: User | None, approver: bool) -> Use
         target=user,
         from_state=ROLE_USER if approver else ROLE_APPROVER,
         to_state=ROLE_APPROVER if approver else ROLE_USER,
+        payload={"username": user.username},
+    )
+    return user
+
+
+@transaction.atomic
+def approver_lead_set(*, user: User, actor: User | None, lead: bool) -> User:
+    """Add `user` to the approver leads (who reassign approver tasks), or take them out.
+    Only an approver leads. Idempotent like `approver_grant`; `actor` as there."""
+    if actor is not None and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied
+    User.objects.select_for_update().filter(pk=user.pk).get()
+    if lead and not selectors.user_is_approver(user):
+        raise ValidationError(_("Only an approver can lead the approvers."))
+    group = approver_leads_group()
+    if user.groups.filter(pk=group.pk).exists() == lead:
+        return user
+    if lead:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    forget_permissions(user)
+    audit.record(
+        action="approver.lead_granted" if lead else "approver.lead_revoked",
+        actor=actor,
+        target=user,
         payload={"username": user.username},
     )
     return user
