@@ -40,5 +40,9 @@ class AccountsConfig(AppConfig):
                 "community.manager_added": _("Community manager added"),
                 "approver.granted": _("Approver role granted"),
                 "approver.revoked": _("Approver role revoked"),
+                "approver.lead_granted": _("Made an approver lead"),
+                "approver.lead_revoked": _("No longer an approver lead"),
+                "absence.created": _("Absence and delegate set"),
+                "absence.cancelled": _("Absence cancelled"),
             },
         )

@@ -126,3 +126,22 @@ class NotificationFilterForm(forms.Form):
 
     def state(self) -> str:
         return self.cleaned_data["show"] if self.is_valid() else ""
+
+
+# A date input reads only ISO values, whatever the page's language.
+_ISO_DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+
+
+class AbsenceForm(forms.Form):
+    """An absence: the form offers as delegates only the people holding the same rights."""
+
+    starts_on = forms.DateField(label=_("First day away"), widget=_ISO_DATE)
+    ends_on = forms.DateField(label=_("Last day away"), widget=_ISO_DATE)
+    delegate = forms.ModelChoiceField(label=_("Delegate"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = selectors.delegate_candidates(user=user)
+        self.fields["delegate"].help_text = _(
+            "They take your tasks while you are away; signatures stay yours."
+        )

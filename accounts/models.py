@@ -17,6 +17,8 @@ from . import permissions
 from .validators import validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
+# Approvers who lead the others: they reassign approver tasks (workflows.inbox).
+APPROVER_LEADS_GROUP = "approver_leads"
 
 
 class User(AbstractUser):
@@ -213,6 +215,43 @@ class CommunityMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.community}"
+
+
+class Absence(models.Model):
+    """A period in which `user` is away and `delegate`, who holds the same rights, takes
+    their tasks (never their signatures: see `workflows.inbox`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("absent person"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.CASCADE,
+        related_name="delegations",
+    )
+    starts_on = models.DateField(_("first day away"))
+    ends_on = models.DateField(_("last day away"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delegate=models.F("user")), name="absence_delegate_is_someone_else"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.delegate} ({self.starts_on} – {self.ends_on})"
 
 
 class Notification(models.Model):

@@ -72,3 +72,8 @@ def can_edit_profile(person: User, user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
         person.pk == user.pk
     )
+
+
+def can_manage_absences(person: User, user: User) -> bool:
+    """People set and cancel their own absences and nobody else's."""
+    return can_edit_profile(person, user)

@@ -14,7 +14,13 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from guardian.models import GroupObjectPermission
 
-from .models import APPROVERS_GROUP, Organization, OrganizationMembership, OrganizationRoleGroup
+from .models import (
+    APPROVER_LEADS_GROUP,
+    APPROVERS_GROUP,
+    Organization,
+    OrganizationMembership,
+    OrganizationRoleGroup,
+)
 
 Role = OrganizationMembership.Role
 
@@ -69,6 +75,12 @@ def approvers_group() -> Group:
     return group
 
 
+def approver_leads_group() -> Group:
+    """The approvers' leads: members reassign approver tasks; an admin adds people to it."""
+    group, _created = Group.objects.get_or_create(name=APPROVER_LEADS_GROUP)
+    return group
+
+
 def sync_role_groups() -> int:
     """Give every organization role group the permissions its role holds now (idempotent);
     returns how many grants were added."""
@@ -91,4 +103,5 @@ def sync_role_groups() -> int:
 
 def sync_approvers_group(**kwargs: Any) -> None:
     approvers_group()
+    approver_leads_group()
     sync_role_groups()

@@ -1,16 +1,20 @@
 """Reads of accounts: notifications, and the party lists every process app uses."""
 
+import datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import Group
 from django.db.models import Exists, Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 import audit.services as audit
 
 from .models import (
+    APPROVER_LEADS_GROUP,
     APPROVERS_GROUP,
+    Absence,
     Community,
     Notification,
     Organization,
@@ -135,6 +139,15 @@ def user_is_approver(user: User) -> bool:
     return user.groups.filter(name=APPROVERS_GROUP).exists()
 
 
+def user_is_approver_lead(user: User) -> bool:
+    """An approver in the approver leads group (superusers hold its rights without it)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return user.is_superuser or (
+        user.groups.filter(name=APPROVER_LEADS_GROUP).exists() and user_is_approver(user)
+    )
+
+
 # The kinds of work a person has, as navigation and the landing page read them.
 ROLE_APPROVER = "approver"
 ROLE_ORG_MEMBER = "org_member"
@@ -183,3 +196,64 @@ def user_roles(*, user: User) -> frozenset[str]:
     result = frozenset(roles or {ROLE_RESIDENT})
     user.__dict__[_ROLES_CACHE] = result
     return result
+
+
+def delegate_candidates(*, user: User) -> QuerySet[User]:
+    """Who may stand in for `user` during an absence: people holding the same rights, that is
+    the other approvers (when `user` is one) and the other signers of the organizations
+    `user` signs for (by membership); one query."""
+    same_rights = Q(
+        organization_memberships__role=Role.SIGNER,
+        organization_memberships__organization__in=OrganizationMembership.objects.filter(
+            user=user, role=Role.SIGNER
+        ).values("organization_id"),
+    )
+    if user.is_superuser or user_is_approver(user):
+        same_rights |= Q(groups__name=APPROVERS_GROUP)
+    return (
+        User.objects.filter(same_rights, is_active=True)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def absence_list_for_user(*, user: User) -> QuerySet[Absence]:
+    """The user's absences that have not ended yet, and those in which they stand in for
+    someone, soonest first."""
+    today = timezone.localdate()
+    return (
+        Absence.objects.filter(Q(user=user) | Q(delegate=user), ends_on__gte=today)
+        .select_related("user", "delegate")
+        .order_by("starts_on", "pk")
+    )
+
+
+def absence_get_for_user(*, absence_id: int, user: User) -> Absence:
+    return get_visible_or_404(Absence.objects.filter(user=user), absence_id, user=user)
+
+
+def users_absent_for(*, delegate: User, on: datetime.date | None = None) -> list[User]:
+    """The people away on `on` (today by default) who named `delegate` to stand in for them
+    (one query)."""
+    if not getattr(delegate, "is_authenticated", False):
+        return []
+    on = on or timezone.localdate()
+    return list(
+        User.objects.filter(
+            absences__delegate=delegate,
+            absences__starts_on__lte=on,
+            absences__ends_on__gte=on,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def is_standing_in(*, delegate: User, user: User, on: datetime.date | None = None) -> bool:
+    """`delegate` stands in for `user` on `on` (today by default)."""
+    on = on or timezone.localdate()
+    return Absence.objects.filter(
+        user=user, delegate=delegate, starts_on__lte=on, ends_on__gte=on
+    ).exists()

@@ -1,5 +1,6 @@
 """Writes to accounts: parties, memberships and the groups that carry their rights."""
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from . import permissions, selectors
 from .backends import forget_permissions
 from .emails import send_notification_digest
 from .models import (
+    Absence,
     Community,
     CommunityMembership,
     Notification,
@@ -25,7 +27,13 @@ from .models import (
     OrganizationRoleGroup,
     User,
 )
-from .roles import ROLE_APPROVER, ROLE_USER, approvers_group, role_permissions
+from .roles import (
+    ROLE_APPROVER,
+    ROLE_USER,
+    approver_leads_group,
+    approvers_group,
+    role_permissions,
+)
 from .states import expect_state
 from .tasks import send_notification_emails
 
@@ -241,6 +249,32 @@ def _approver_role_set(*, user: User, actor: User | None, approver: bool) -> Use
     return user
 
 
+@transaction.atomic
+def approver_lead_set(*, user: User, actor: User | None, lead: bool) -> User:
+    """Add `user` to the approver leads (who reassign approver tasks), or take them out.
+    Only an approver leads. Idempotent like `approver_grant`; `actor` as there."""
+    if actor is not None and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied
+    User.objects.select_for_update().filter(pk=user.pk).get()
+    if lead and not selectors.user_is_approver(user):
+        raise ValidationError(_("Only an approver can lead the approvers."))
+    group = approver_leads_group()
+    if user.groups.filter(pk=group.pk).exists() == lead:
+        return user
+    if lead:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    forget_permissions(user)
+    audit.record(
+        action="approver.lead_granted" if lead else "approver.lead_revoked",
+        actor=actor,
+        target=user,
+        payload={"username": user.username},
+    )
+    return user
+
+
 def notify(
     *,
     recipient: User,
@@ -432,3 +466,75 @@ def user_password_reset(*, form: Any, commit: bool = True) -> User:
         user.save(update_fields=["password"])
         audit.record(action="auth.password_reset", actor=user, target=user)
     return user
+
+
+@transaction.atomic
+def absence_create(
+    *,
+    user: User,
+    delegate: User,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    actor: User,
+) -> Absence:
+    """Record that `user` is away from `starts_on` to `ends_on` (both included) and that
+    `delegate`, who holds the same rights, takes their tasks meanwhile."""
+    if not permissions.can_manage_absences(user, actor):
+        raise PermissionDenied
+    # Two absences of one person being set at once queue here, so each sees the other.
+    User.objects.select_for_update().filter(pk=user.pk).get()
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The last day cannot be before the first day.")})
+    if ends_on < timezone.localdate():
+        raise ValidationError({"ends_on": _("This absence would already be over.")})
+    if not selectors.delegate_candidates(user=user).filter(pk=delegate.pk).exists():
+        raise ValidationError({"delegate": _("Choose someone who holds the same rights as you.")})
+    overlapping = Absence.objects.filter(user=user, starts_on__lte=ends_on, ends_on__gte=starts_on)
+    if overlapping.exists():
+        raise ValidationError(_("You are already away during part of this period."))
+    absence = Absence.objects.create(
+        user=user, delegate=delegate, starts_on=starts_on, ends_on=ends_on
+    )
+    audit.record(
+        action="absence.created",
+        actor=actor,
+        target=user,
+        payload={
+            "absence_id": absence.pk,
+            "delegate_id": delegate.pk,
+            "delegate": str(delegate),
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+        },
+    )
+    notify(
+        recipient=delegate,
+        subject=_("You stand in for %(name)s"),
+        body=_(
+            "%(name)s is away from %(start)s to %(end)s and named you to take their tasks. "
+            'They are under "On behalf of others" in your inbox.'
+        ),
+        params={"name": str(user), "start": starts_on.isoformat(), "end": ends_on.isoformat()},
+        url="/inbox/?tab=delegated",
+    )
+    return absence
+
+
+@transaction.atomic
+def absence_cancel(*, absence_id: int, actor: User) -> None:
+    """Cancel an absence (the person is back, or is not leaving after all)."""
+    absence = Absence.objects.select_for_update().select_related("user").get(pk=absence_id)
+    if not permissions.can_manage_absences(absence.user, actor):
+        raise PermissionDenied
+    audit.record(
+        action="absence.cancelled",
+        actor=actor,
+        target=absence.user,
+        payload={
+            "absence_id": absence.pk,
+            "delegate_id": absence.delegate_id,
+            "starts_on": absence.starts_on.isoformat(),
+            "ends_on": absence.ends_on.isoformat(),
+        },
+    )
+    absence.delete()

@@ -59,6 +59,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.profile, name="profile"),
+    path("absences/", views.absences, name="absences"),
+    path("absences/<int:pk>/cancel/", views.absence_cancel, name="absence_cancel"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import ApproverGrantForm, NotificationFilterForm, ProfileForm, SignUpForm
+from .forms import AbsenceForm, ApproverGrantForm, NotificationFilterForm, ProfileForm, SignUpForm
 from .models import User
 
 
@@ -131,3 +131,38 @@ def approver_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = services.approver_revoke(user=get_object_or_404(User, pk=pk), actor=request.user)
     messages.success(request, _("%(name)s is no longer an approver.") % {"name": user})
     return redirect("accounts:approvers")
+
+
+def absences(request: HttpRequest) -> HttpResponse:
+    """The person's absences with their delegates, and those they stand in for."""
+    form = AbsenceForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_create(user=request.user, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, _("Your absence was saved; your delegate was told."))
+            return redirect("accounts:absences")
+    rows = selectors.absence_list_for_user(user=request.user)
+    return render(
+        request,
+        "accounts/absences.html",
+        {
+            "form": form,
+            "mine": [a for a in rows if a.user_id == request.user.pk],
+            "standing_in": [a for a in rows if a.delegate_id == request.user.pk],
+        },
+    )
+
+
+@require_POST
+def absence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    absence = selectors.absence_get_for_user(absence_id=pk, user=request.user)
+    services.absence_cancel(absence_id=absence.pk, actor=request.user)
+    messages.success(request, _("The absence was cancelled."))
+    return redirect("accounts:absences")

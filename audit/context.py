@@ -10,6 +10,12 @@ from django.utils.ipv6 import clean_ipv6_address
 
 current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
 
+# The person an actor stands in for (a delegate acting during someone's absence), as
+# `audit.services.acting_for` sets it: (id, name) or None.
+acting_for_person: ContextVar[tuple[int, str] | None] = ContextVar(
+    "acting_for_person", default=None
+)
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address in the form the database hands back, or None when there is none.

@@ -2,7 +2,8 @@
 
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .chain import GENESIS_HASH, compute_hash
-from .context import client_ip, current_request
+from .context import acting_for_person, client_ip, current_request
 from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
 from .selectors import audit_chain_head, audit_checkpoint_latest
 
@@ -46,6 +47,10 @@ def record(
     """
     request = request or current_request.get()
     actor = _actor_of(actor, request)
+    represented = acting_for_person.get()
+    if represented is not None and actor is not None and actor.pk != represented[0]:
+        payload = {**(payload or {}), "on_behalf_of": represented[1]}
+        payload["on_behalf_of_id"] = represented[0]
     event = AuditEvent(
         created_at=timezone.now(),
         actor=actor,
@@ -86,6 +91,10 @@ def record_denial(
     """
     request = request or current_request.get()
     actor = _actor_of(actor, request)
+    represented = acting_for_person.get()
+    if represented is not None and actor is not None and actor.pk != represented[0]:
+        payload = {**(payload or {}), "on_behalf_of": represented[1]}
+        payload["on_behalf_of_id"] = represented[0]
     path = request.path if request is not None else ""
     _lock_appends()
     recent = AuditEvent.objects.filter(
@@ -113,6 +122,21 @@ def record_denial(
         payload={"path": path, "reason": reason, **(payload or {})},
         request=request,
     )
+
+
+@contextmanager
+def acting_for(person: Any) -> Iterator[None]:
+    """Inside the block, every event an actor other than `person` records says it was done
+    on `person`'s behalf (payload `on_behalf_of`, their name, and `on_behalf_of_id`): a
+    delegate's work during someone's absence. `person` None changes nothing."""
+    if person is None:
+        yield
+        return
+    token = acting_for_person.set((person.pk, str(person)[:200]))
+    try:
+        yield
+    finally:
+        acting_for_person.reset(token)
 
 
 def _actor_of(actor: Any, request: HttpRequest | None) -> Any:

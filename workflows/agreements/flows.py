@@ -33,11 +33,14 @@ class AgreementFlow(AccordFlow):
     subject_field = "agreement"
     subject_related = ("organization", "community")
     url_prefix = "agreements"
+    search_fields = ("title", "organization__name", "community__name")
+    organization_field = "organization"
+    community_field = "community"
 
     start = start_node().Next(this.sign)
 
     sign = (
-        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign)
+        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign, personal=True)
         .Annotation(title=_("Review and sign the aid agreement"))
         .Next(this.route_signature)
     )
@@ -45,7 +48,11 @@ class AgreementFlow(AccordFlow):
     route_signature = flow.If(this.organization_signed).Then(this.countersign).Else(this.end)
 
     countersign = (
-        TaskNode(task_views.CountersignTaskView.as_view(), policy=permissions.can_countersign)
+        TaskNode(
+            task_views.CountersignTaskView.as_view(),
+            policy=permissions.can_countersign,
+            personal=True,
+        )
         .Annotation(title=_("Countersign the aid agreement"))
         .Next(this.end)
     )
@@ -78,6 +85,9 @@ class TerminationFlow(AccordFlow):
     subject_field = "termination_request"
     subject_related = ("agreement__organization", "agreement__community")
     url_prefix = "termination"
+    search_fields = ("agreement__title", "agreement__organization__name", "reason")
+    organization_field = "agreement__organization"
+    community_field = "agreement__community"
 
     start = start_node().Next(this.decide)
 
@@ -85,6 +95,7 @@ class TerminationFlow(AccordFlow):
         TaskNode(
             task_views.DecideTerminationTaskView.as_view(),
             policy=permissions.can_decide_termination,
+            approver_task=True,
         )
         .Annotation(title=_("Decide the termination request"))
         .Next(this.end)

@@ -25,6 +25,8 @@ class InboxConfig(AppConfig):
                 "task.created": _("Task created"),
                 "task.assigned": _("Task claimed"),
                 "task.released": _("Task released"),
+                "task.handed_over": _("Task taken over"),
+                "task.reassigned": _("Task reassigned"),
                 "task.completed": _("Task completed"),
                 "permission.denied": _("Permission denied"),
             },

@@ -55,6 +55,11 @@ class AccordFlow(flow.Flow):
     subject_field: str = "subject"
     subject_related: tuple[str, ...] = ()
     url_prefix: str = ""
+    # The inbox's filters: the subject's text fields its search reads, and the paths from the
+    # subject to the organization and the community it concerns ("" for none).
+    search_fields: tuple[str, ...] = ()
+    organization_field: str = ""
+    community_field: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -103,6 +108,12 @@ class AccordFlow(flow.Flow):
         """The domain object a process is about (shown in the inbox, linked from it)."""
         return getattr(process.coerced, self.subject_field)
 
+    def subject_q(self, field: str, lookup: str, value: Any) -> Q:
+        """A filter on Task by `field` of this flow's subject (and this flow only)."""
+        return Q(process__flow_class=type(self)) & Q(
+            **{f"{self.subject_relation()}__{field}__{lookup}": value}
+        )
+
     def claimable_q(self, user: Any) -> Q:
         """Which unassigned tasks of this flow `user` may claim, as a filter on Task."""
         raise NotImplementedError
@@ -135,23 +146,46 @@ class TaskNode(flow.View):
     executed by its owner. The execute URL keeps viewflow's name and shape but routes to the
     process app's own view, which gets this node as `flow_task` and completes the task through
     `workflows.inbox.services.task_complete` under the flow lock.
+
+    A `personal` task (a signature) is never delegated: a delegate standing in for someone
+    away sees it, and cannot claim or take it over on their behalf. An `approver_task` is
+    the approvers' work (a review, a decision), which their leads may reassign.
     """
 
-    def __init__(self, view: Any, *, policy: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        view: Any,
+        *,
+        policy: Any,
+        personal: bool = False,
+        approver_task: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(view, **kwargs)
         self.policy = policy
+        self.personal = personal
+        self.approver_task = approver_task
 
     def allows(self, task: Any, user: Any) -> bool:
         subject = self.flow_class.instance.subject_of(task.process)
         return self.policy(subject, user)
 
-    def can_assign(self, user: Any, task: Any) -> bool:
-        return (
-            task.owner_id is None
-            and user is not None
-            and user.is_authenticated
-            and self.allows(task, user)
-        )
+    def can_assign(self, user: Any, task: Any, *, on_behalf_of: Any = None) -> bool:
+        """`user` may claim the unassigned `task`; for `on_behalf_of` (someone away whose
+        delegate `user` is, which the caller checks): a task that is theirs to claim, not
+        personal, and that `user`'s own rights allow too (a delegate holds the same rights,
+        and a conflict of interest of theirs still counts)."""
+        if task.owner_id is not None:
+            return False
+        return self.may_take_over(user, task, on_behalf_of=on_behalf_of)
+
+    def may_take_over(self, user: Any, task: Any, *, on_behalf_of: Any = None) -> bool:
+        """`user` may hold `task`, on their own or standing in for `on_behalf_of`."""
+        if user is None or not user.is_authenticated or not self.allows(task, user):
+            return False
+        if on_behalf_of is None:
+            return True
+        return not self.personal and self.allows(task, on_behalf_of)
 
     def can_execute(self, user: Any, task: Any) -> bool:
         return task.owner_id == getattr(user, "pk", None) and self.allows(task, user)

@@ -8,12 +8,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from accounts.models import User
-from accounts.selectors import get_visible_or_404
+from accounts.selectors import get_visible_or_404, users_absent_for
 
 from .registry import flow_for, registered_flows
 
@@ -77,6 +77,100 @@ def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
     )
 
 
+OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+
+
+def _delegated(absent: list[User]) -> Q:
+    """The tasks of people away: those they may claim, and those they hold."""
+    held = Q(owner__in=absent, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+    claimable = Q(status=STATUS.NEW, owner__isnull=True) & reduce(
+        or_, [_claimable(person) for person in absent]
+    )
+    return held | claimable
+
+
+def task_list_delegated(*, user: User, absent: list[User] | None = None) -> QuerySet[Task]:
+    """The open tasks of the people `user` stands in for today (see accounts.Absence): those
+    they could claim and those they hold, each annotated with `for_user_id`, whom it is for.
+    A signature task is among them to be seen, not taken (`TaskNode.personal`)."""
+    absent = users_absent_for(delegate=user) if absent is None else absent
+    if not absent:
+        return Task.objects.none()
+    flows = registered_flows()
+    held_by = [When(owner_id=person.pk, then=Value(person.pk)) for person in absent]
+    claimable_by = [When(_claimable(person), then=Value(person.pk)) for person in absent]
+    return (
+        _base(flows)
+        .filter(_delegated(absent))
+        .annotate(
+            for_user_id=Case(
+                *held_by, *claimable_by, default=F("owner_id"), output_field=IntegerField()
+            )
+        )
+        .order_by("created", "pk")
+    )
+
+
+def task_list_team(*, user: User) -> QuerySet[Task]:
+    """Every open task of the user's queues and of their own, whoever holds it (or nobody),
+    oldest first: who holds what, and for how long it has waited."""
+    flows = registered_flows()
+    return (
+        _base(flows)
+        .filter(status__in=OPEN)
+        .filter(Q(owner=user) | _claimable(user))
+        .order_by("created", "pk")
+    )
+
+
+HOLDER_ME, HOLDER_NOBODY, HOLDER_OTHERS = "me", "nobody", "others"
+
+
+def task_filter(
+    tasks: QuerySet[Task],
+    *,
+    user: User,
+    process: str = "",
+    task: str = "",
+    organization: Any = None,
+    community: Any = None,
+    holder: str = "",
+    text: str = "",
+) -> QuerySet[Task]:
+    """Narrow a task list by the inbox's filters: the flow (its `url_prefix`), the task
+    ("<url_prefix>.<node name>"), the organization or community concerned, who holds it
+    (`HOLDER_*`) and words of the subject. Still one query."""
+    flows = registered_flows()
+    if process:
+        tasks = tasks.filter(reduce(or_, [_flow_q(f) for f in flows if f.url_prefix == process]))
+    if task:
+        prefix, _dot, name = task.partition(".")
+        nodes = [getattr(f, name) for f in flows if f.url_prefix == prefix and hasattr(f, name)]
+        tasks = tasks.filter(flow_task__in=nodes) if nodes else tasks.none()
+    for party, field in ((organization, "organization_field"), (community, "community_field")):
+        if party is not None:
+            matches = [
+                f.instance.subject_q(getattr(f, field), "exact", party)
+                for f in flows
+                if getattr(f, field)
+            ]
+            tasks = tasks.filter(reduce(or_, matches)) if matches else tasks.none()
+    if holder == HOLDER_ME:
+        tasks = tasks.filter(owner=user)
+    elif holder == HOLDER_NOBODY:
+        tasks = tasks.filter(owner__isnull=True)
+    elif holder == HOLDER_OTHERS:
+        tasks = tasks.filter(owner__isnull=False).exclude(owner=user)
+    for word in text.split()[:5]:
+        matches = [
+            f.instance.subject_q(field, "icontains", word)
+            for f in flows
+            for field in f.search_fields
+        ]
+        tasks = tasks.filter(reduce(or_, matches)) if matches else tasks.none()
+    return tasks
+
+
 def task_count_waiting(user: User) -> int:
     """How many tasks wait for the user: theirs, and those they may claim (one query)."""
     mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
@@ -107,6 +201,9 @@ def task_get_for_user(*, task_id: int, user: User) -> Task:
     visible = Q(owner=user)
     if claimable:
         visible |= reduce(or_, claimable)
+    absent = users_absent_for(delegate=user)
+    if absent:
+        visible |= _delegated(absent)
     return get_visible_or_404(_base(flows).filter(visible), task_id, user=user)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -20,8 +20,11 @@ from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
+from accounts.selectors import is_standing_in, user_is_approver
+from accounts.services import notify
 from audit.selectors import audit_outcome_since
 
+from . import permissions
 from .base import lock_processes, task_audit_target
 from .registry import flow_for
 from .selectors import task_ids_shared
@@ -61,21 +64,121 @@ def _audit_task(action: str, *, task: Any, actor: User, **payload: Any) -> None:
 
 
 @transaction.atomic
-def task_claim(*, task_id: int, user: User) -> Any:
+def task_claim(*, task_id: int, user: User, on_behalf_of: User | None = None) -> Any:
+    """Claim an unassigned task; `on_behalf_of`: standing in for that person while they are
+    away (`user` is their delegate today), which the task and its audit events remember."""
     with _locked_task(task_id) as (task, flow_task):
-        return _claim(task, flow_task, user)
+        return _claim(task, flow_task, user, on_behalf_of=on_behalf_of)
 
 
-def _claim(task: Any, flow_task: Any, user: User) -> Any:
+def _check_standing_in(user: User, on_behalf_of: User | None) -> None:
+    if on_behalf_of is not None and not is_standing_in(delegate=user, user=on_behalf_of):
+        raise PermissionDenied
+
+
+def _remember_on_behalf_of(task: Any, on_behalf_of: User | None) -> None:
+    data = {k: v for k, v in (task.data or {}).items() if k != "on_behalf_of"}
+    if on_behalf_of is not None:
+        data["on_behalf_of"] = on_behalf_of.pk
+    task.data = data
+
+
+def _claim(task: Any, flow_task: Any, user: User, *, on_behalf_of: User | None = None) -> Any:
     if task.status != STATUS.NEW or task.owner_id is not None:
         raise TaskUnavailable
-    if not flow_task.can_assign(user, task):
+    _check_standing_in(user, on_behalf_of)
+    if not flow_task.can_assign(user, task, on_behalf_of=on_behalf_of):
         raise PermissionDenied
     activation = flow_task.activation_class(task)
     task.assigned = timezone.now()  # viewflow leaves it empty; colleagues see "held since"
-    activation.assign(user)
-    _audit_task("task.assigned", task=task, actor=user)
+    _remember_on_behalf_of(task, on_behalf_of)
+    with audit.acting_for(on_behalf_of):
+        activation.assign(user)
+        _audit_task("task.assigned", task=task, actor=user)
     return task
+
+
+@transaction.atomic
+def task_take_over(*, task_id: int, user: User, from_user: User) -> Any:
+    """Take over a task `from_user` holds, standing in for them while they are away (`user`
+    is their delegate today). A signature task stays with its signer."""
+    with _locked_task(task_id) as (task, flow_task):
+        if task.status != STATUS.ASSIGNED or task.owner_id != from_user.pk:
+            raise TaskUnavailable(
+                _("This task is no longer held by %(name)s.") % {"name": from_user}
+            )
+        _check_standing_in(user, from_user)
+        if not flow_task.may_take_over(user, task, on_behalf_of=from_user):
+            raise PermissionDenied
+        activation = flow_task.activation_class(task)
+        task.assigned = timezone.now()
+        _remember_on_behalf_of(task, from_user)
+        activation.reassign(user)
+        with audit.acting_for(from_user):
+            _audit_task("task.handed_over", task=task, actor=user, from_user_id=from_user.pk)
+        return task
+
+
+@transaction.atomic
+def task_reassign(*, task_id: int, actor: User, to_user: User, reason: str) -> Any:
+    """An approvers' lead gives an approver task (waiting in the queue or held by someone)
+    to another approver, with a reason; the new holder is told, and so is the previous one."""
+    reason = (reason or "").strip()
+    with _locked_task(task_id) as (task, flow_task):
+        if not permissions.can_reassign(actor):
+            raise PermissionDenied
+        if task.status not in {STATUS.NEW, STATUS.ASSIGNED}:
+            raise TaskUnavailable(_("This task was already completed or is no longer waiting."))
+        if not getattr(flow_task, "approver_task", False):
+            raise ValidationError(_("Only approvers' tasks can be reassigned."))
+        if not reason:
+            raise ValidationError({"reason": _("Say why the task changes hands.")})
+        if task.owner_id == to_user.pk:
+            raise ValidationError({"to_user": _("This approver already holds the task.")})
+        if not (
+            to_user.is_active
+            and user_is_approver(to_user)
+            and flow_task.may_take_over(to_user, task)
+        ):
+            raise ValidationError({"to_user": _("This person may not do this task.")})
+        previous = task.owner
+        activation = flow_task.activation_class(task)
+        task.assigned = timezone.now()
+        _remember_on_behalf_of(task, None)
+        if task.status == STATUS.NEW:
+            activation.assign(to_user)
+        else:
+            activation.reassign(to_user)
+        _audit_task(
+            "task.reassigned",
+            task=task,
+            actor=actor,
+            reason=reason,
+            from_user_id=previous.pk if previous else None,
+            from_user=str(previous) if previous else "",
+            to_user_id=to_user.pk,
+            to_user=str(to_user),
+        )
+        params = {
+            "task": str(task.title),
+            "subject": str(task_audit_target(task)),
+            "reason": reason,
+        }
+        notify(
+            recipient=to_user,
+            subject=_("A task was given to you: %(task)s"),
+            body=_("%(task)s (%(subject)s) is now yours. Reason: %(reason)s"),
+            params=params,
+            url=flow_task.reverse("execute", args=[task.process_id, task.pk]),
+        )
+        if previous is not None and previous.pk != actor.pk:
+            notify(
+                recipient=previous,
+                subject=_("A task was given to someone else: %(task)s"),
+                body=_("%(task)s (%(subject)s) was given to another approver. Reason: %(reason)s"),
+                params=params,
+            )
+        return task
 
 
 @transaction.atomic
@@ -91,6 +194,7 @@ def _release(task: Any, flow_task: Any, user: User) -> Any:
         # Nobody else could take it, and it would leave every list: it stays with its owner.
         raise TaskUnavailable(_("Only you can do this task, so it cannot be released."))
     activation = flow_task.activation_class(task)
+    _remember_on_behalf_of(task, None)
     activation.unassign()
     _audit_task("task.released", task=task, actor=user)
     return task
@@ -121,13 +225,17 @@ def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
         activation = flow_task.activation_class(task)
         activation.start(None)
         began = timezone.now()
-        yield task
-        outcome = audit_outcome_since(actor=user, target=task_audit_target(task), since=began)
-        if outcome:
-            # What the person decided (approved, signed, declined…), for "Done by me".
-            task.data = {**(task.data or {}), "outcome": outcome}
-        activation.execute()
-        _audit_task("task.completed", task=task, actor=user, outcome=outcome)
+        # A delegate's work is recorded as done on behalf of the person they stand in for.
+        behalf_of = (task.data or {}).get("on_behalf_of")
+        represented = User.objects.filter(pk=behalf_of).first() if behalf_of else None
+        with audit.acting_for(represented):
+            yield task
+            outcome = audit_outcome_since(actor=user, target=task_audit_target(task), since=began)
+            if outcome:
+                # What the person decided (approved, signed, declined…), for "Done by me".
+                task.data = {**(task.data or {}), "outcome": outcome}
+            activation.execute()
+            _audit_task("task.completed", task=task, actor=user, outcome=outcome)
 
 
 def _open_processes(flow_class: Any, subject_id: Any) -> Any:

@@ -29,11 +29,15 @@ class OnboardingFlow(AccordFlow):
     process_description = _("An organization applies to join; an approver reviews it.")
     subject_field = "application"
     url_prefix = "onboarding"
+    search_fields = ("name", "credit_code")
+    organization_field = "organization"
 
     start = start_node().Next(this.review)
 
     review = (
-        TaskNode(task_views.ReviewTaskView.as_view(), policy=permissions.can_review)
+        TaskNode(
+            task_views.ReviewTaskView.as_view(), policy=permissions.can_review, approver_task=True
+        )
         .Annotation(title=_("Review organization application"))
         .Assign(back_to_reviewer)
         .Next(this.route_decision)

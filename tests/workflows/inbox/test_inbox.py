@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services as accounts_services
 from audit.models import AuditEvent
 from tests.factories import UserFactory, application_fields, pdf_upload
 from tests.workflows.onboarding.helpers import decide, open_task, resubmit
@@ -85,17 +86,23 @@ def _count_queries(client, url):
     return len(context.captured_queries), response.content.decode()
 
 
-@pytest.mark.parametrize("tab", ["available", "mine", "held", "done"])
+@pytest.mark.parametrize("tab", ["available", "mine", "held", "done", "team", "delegated"])
 def test_each_inbox_list_costs_the_same_queries_at_1_and_50_rows(client, db, tab):
     approver = UserFactory(username="busy", approver=True)
     colleague = UserFactory(username="colleague", approver=True)
+    # The approver stands in for their absent colleague (the "delegated" tab lists the
+    # colleague's queue), as every tab is counted on every page.
+    today = timezone.localdate()
+    accounts_services.absence_create(
+        user=colleague, delegate=approver, starts_on=today, ends_on=today, actor=colleague
+    )
 
     def prepare(applications):
         for application in applications:
             task = open_task(application)
             if tab in {"mine", "done"}:
                 services.task_claim(task_id=task.pk, user=approver)
-            if tab == "held":
+            if tab in {"held", "team"}:
                 services.task_claim(task_id=task.pk, user=colleague)
             if tab == "done":
                 decide(application, approver, "reject", comment="No")
@@ -245,3 +252,20 @@ def test_inbox_buttons_name_their_row_and_the_open_tab_is_marked_current(
     assert 'href="?tab=available" class="active" aria-current="page"' in page
     assert "<th></th>" not in page  # every column is named, the buttons' one too
     assert "<th>Action</th>" in page
+
+
+def test_the_team_tab_shows_every_open_task_of_my_queues_with_its_holder_and_age(
+    client, approver, other_approver
+):
+    held, waiting = submit_applications(2, start=700)
+    services.task_claim(task_id=open_task(held).pk, user=other_approver)
+    client.force_login(approver)
+
+    page = client.get(reverse("inbox:index") + "?tab=team").content.decode()
+
+    assert 'aria-current="page">Team <span class="count">2</span>' in page
+    held_row = page[page.index(held.name) :].split("</tr>")[0]
+    waiting_row = page[page.index(waiting.name) :].split("</tr>")[0]
+    assert str(other_approver) in held_row
+    assert "Unclaimed" in waiting_row
+    assert 'class="age"' in held_row
