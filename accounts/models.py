@@ -17,6 +17,10 @@ from . import permissions
 from .validators import validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
+# Told when an approver task falls due.
+APPROVER_LEADS_GROUP = "approver leads"
+# Offered the unclaimed tasks that stay overdue.
+ESCALATION_GROUP = "task escalation"
 
 
 class User(AbstractUser):

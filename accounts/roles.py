@@ -14,7 +14,14 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from guardian.models import GroupObjectPermission
 
-from .models import APPROVERS_GROUP, Organization, OrganizationMembership, OrganizationRoleGroup
+from .models import (
+    APPROVER_LEADS_GROUP,
+    APPROVERS_GROUP,
+    ESCALATION_GROUP,
+    Organization,
+    OrganizationMembership,
+    OrganizationRoleGroup,
+)
 
 Role = OrganizationMembership.Role
 
@@ -69,6 +76,16 @@ def approvers_group() -> Group:
     return group
 
 
+def approver_leads_group() -> Group:
+    """Approver leads hold no rights of their own: they are told when tasks fall due."""
+    return Group.objects.get_or_create(name=APPROVER_LEADS_GROUP)[0]
+
+
+def escalation_group() -> Group:
+    """The people unclaimed tasks that stay overdue are offered to."""
+    return Group.objects.get_or_create(name=ESCALATION_GROUP)[0]
+
+
 def sync_role_groups() -> int:
     """Give every organization role group the permissions its role holds now (idempotent);
     returns how many grants were added."""
@@ -91,4 +108,6 @@ def sync_role_groups() -> int:
 
 def sync_approvers_group(**kwargs: Any) -> None:
     approvers_group()
+    approver_leads_group()
+    escalation_group()
     sync_role_groups()

@@ -17,8 +17,14 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from accounts.models import Community, Organization
-from accounts.selectors import objects_with_perm
+from accounts.selectors import (
+    community_managers,
+    objects_with_perm,
+    organization_signers,
+    user_list_approvers,
+)
 from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.inbox.deadlines import Due
 
 from . import permissions, task_views
 from .models import AgreementProcess, AidAgreement, TerminationProcess
@@ -37,7 +43,12 @@ class AgreementFlow(AccordFlow):
     start = start_node().Next(this.sign)
 
     sign = (
-        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign)
+        TaskNode(
+            task_views.SignTaskView.as_view(),
+            policy=permissions.can_sign,
+            due=Due(14),
+            candidates=lambda agreement: organization_signers(organization=agreement.organization),
+        )
         .Annotation(title=_("Review and sign the aid agreement"))
         .Next(this.route_signature)
     )
@@ -45,7 +56,12 @@ class AgreementFlow(AccordFlow):
     route_signature = flow.If(this.organization_signed).Then(this.countersign).Else(this.end)
 
     countersign = (
-        TaskNode(task_views.CountersignTaskView.as_view(), policy=permissions.can_countersign)
+        TaskNode(
+            task_views.CountersignTaskView.as_view(),
+            policy=permissions.can_countersign,
+            due=Due(14),
+            candidates=lambda agreement: community_managers(community=agreement.community),
+        )
         .Annotation(title=_("Countersign the aid agreement"))
         .Next(this.end)
     )
@@ -85,6 +101,8 @@ class TerminationFlow(AccordFlow):
         TaskNode(
             task_views.DecideTerminationTaskView.as_view(),
             policy=permissions.can_decide_termination,
+            due=Due(7),
+            candidates=lambda termination: user_list_approvers(),
         )
         .Annotation(title=_("Decide the termination request"))
         .Next(this.end)

@@ -5,6 +5,8 @@ from viewflow.workflow.models import Process, Task
 
 from audit.admin import ReadOnlyAdminMixin
 
+from .models import Holiday, TaskDeadline
+
 # viewflow's admin edits and deletes processes and tasks: flows move only through the inbox
 # services and the process apps' services, which lock and audit.
 admin.site.unregister(Process)
@@ -19,3 +21,20 @@ class ProcessAdmin(ReadOnlyAdminMixin, FlowProcessAdmin):
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdminMixin, FlowTaskAdmin):
     pass
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """China's official holidays and make-up working days, typed in from each year's notice
+    of the State Council (none are guessed): working-day deadlines count on them."""
+
+    list_display = ("date", "name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(TaskDeadline)
+class TaskDeadlineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("task", "due_at", "reminded_at", "due_notified_at", "escalated_at")
+    list_select_related = ("task",)

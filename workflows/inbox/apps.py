@@ -26,5 +26,10 @@ class InboxConfig(AppConfig):
                 "task.released": _("Task released"),
                 "task.completed": _("Task completed"),
                 "permission.denied": _("Permission denied"),
+                "task.reminded": _("Reminder sent: task due soon"),
+                "task.overdue_reminded": _("Reminder sent: task overdue"),
+                "task.due": _("Approver leads told: task due"),
+                "task.escalated": _("Overdue task offered to the escalation group"),
+                "task.escalation_released": _("Overdue task taken back to the queue"),
             },
         )

@@ -135,11 +135,32 @@ class TaskNode(flow.View):
     executed by its owner. The execute URL keeps viewflow's name and shape but routes to the
     process app's own view, which gets this node as `flow_task` and completes the task through
     `workflows.inbox.services.task_complete` under the flow lock.
+
+    `due` (a `deadlines.Due`) is how long the task may take (None: no limit; the environment
+    may override it, see `deadlines.due_for`); `candidates(subject)` is a queryset of the
+    people who might take it, narrowed by `policy`, whom reminders of an unclaimed task reach.
     """
 
-    def __init__(self, view: Any, *, policy: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        view: Any,
+        *,
+        policy: Any,
+        due: Any = None,
+        candidates: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(view, **kwargs)
         self.policy = policy
+        self.due = due
+        self.candidates = candidates
+
+    def candidate_users(self, task: Any) -> list[Any]:
+        """Who may claim the unclaimed `task` (active people the policy lets take it)."""
+        if self.candidates is None:
+            return []
+        subject = self.flow_class.instance.subject_of(task.process)
+        return [u for u in self.candidates(subject) if u.is_active and self.policy(subject, u)]
 
     def allows(self, task: Any, user: Any) -> bool:
         subject = self.flow_class.instance.subject_of(task.process)

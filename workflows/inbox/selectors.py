@@ -8,7 +8,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -18,10 +18,12 @@ from accounts.selectors import get_visible_or_404
 from .registry import flow_for, registered_flows
 
 HUMAN_TASK_TYPES = ("HUMAN",)
+# Waiting tasks soonest due first; those without a time limit after them, oldest first.
+_BY_DUE = (F("deadline__due_at").asc(nulls_last=True), "created", "pk")
 
 
 def _base(flows: list[Any]) -> QuerySet[Task]:
-    related = ["process", "owner"] + [f.subject_relation() for f in flows]
+    related = ["process", "owner", "deadline"] + [f.subject_relation() for f in flows]
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
@@ -35,7 +37,7 @@ def task_list_mine(*, user: User) -> QuerySet[Task]:
     return (
         _base(flows)
         .filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-        .order_by("created", "pk")
+        .order_by(*_BY_DUE)
     )
 
 
@@ -49,7 +51,7 @@ def task_list_available(*, user: User) -> QuerySet[Task]:
         _base(flows)
         .filter(status=STATUS.NEW, owner__isnull=True)
         .filter(reduce(or_, claimable))
-        .order_by("created", "pk")
+        .order_by(*_BY_DUE)
     )
 
 

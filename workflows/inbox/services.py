@@ -8,11 +8,13 @@ raises `TaskUnavailable`, which views turn into a clear message.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
@@ -20,9 +22,12 @@ from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
+from accounts.roles import approver_leads_group, escalation_group
+from accounts.services import notify_all
 from audit.selectors import audit_outcome_since
 
 from .base import lock_processes, task_audit_target
+from .models import TaskDeadline
 from .registry import flow_for
 from .selectors import task_ids_shared
 
@@ -169,3 +174,186 @@ def process_cancel(subject: Any) -> int:
             flow_class.instance.cancel(process)
         cancelled += 1
     return cancelled
+
+
+# The escalation ladder of task deadlines (see models.TaskDeadline): one step per task, its
+# time stamped on the deadline row in the same transaction as its notices.
+
+# Tasks waiting for someone: STARTED only lasts inside a completion's transaction.
+_WAITING = (STATUS.NEW, STATUS.ASSIGNED)
+_STEPS = (
+    ("remind_at", "reminded_at"),
+    ("due_at", "due_notified_at"),
+    ("escalate_at", "escalated_at"),
+)
+
+
+def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+    """Take every waiting task whose deadline passed a step of the ladder through that step:
+
+    - at 75% of its time, a reminder to its holder (or to those who may claim it);
+    - at its due date, a notice to the approver leads and the reminder again;
+    - late by half its time again, an unclaimed task is offered to the escalation group, and a
+      claimed one goes back to its queue, its holder told.
+
+    Idempotent: a step stamped on the row is not taken again. Batches of rows are locked
+    with SKIP LOCKED, so that two dispatchers (two beat processes) never act on one row; each
+    batch commits on its own. Returns how many tasks took each step.
+    """
+    now = now or timezone.now()
+    done = {}
+    for at_field, stamp_field in _STEPS:
+        done[stamp_field] = 0
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    TaskDeadline.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(
+                        **{f"{at_field}__lte": now, f"{stamp_field}__isnull": True},
+                        task__status__in=_WAITING,
+                    )
+                    .order_by("pk")[:batch]
+                )
+                if not rows:
+                    break
+                tasks = Task.objects.select_related("process", "owner").in_bulk(
+                    [row.task_id for row in rows]
+                )
+                for row in rows:
+                    _STEP_ACTIONS[stamp_field](row, tasks[row.task_id], now)
+                    setattr(row, stamp_field, now)
+                TaskDeadline.objects.bulk_update(rows, [stamp_field, "escalated_to", "released_at"])
+                done[stamp_field] += len(rows)
+    return done
+
+
+def _due_text(row: TaskDeadline) -> str:
+    return timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _remind_before_due(row: TaskDeadline, task: Any, now: datetime) -> None:
+    # A job catching up past the due date leaves the reminder to the due step (one notice).
+    if now < row.due_at:
+        _remind(row, task, now)
+
+
+def _remind(row: TaskDeadline, task: Any, now: datetime) -> None:
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    if task.owner_id is not None:
+        recipients = [task.owner]
+        url = node.reverse("execute", args=[task.process_id, task.pk])
+    else:
+        recipients = node.candidate_users(task)
+        url = reverse("inbox:index") + "?tab=available"
+    late = now >= row.due_at
+    notify_all(
+        recipients=recipients,
+        subject=_("Overdue: %(task)s") if late else _("Due soon: %(task)s"),
+        body=(
+            _("The task “%(task)s” about %(subject)s was due on %(due)s.")
+            if late
+            else _("The task “%(task)s” about %(subject)s is due on %(due)s.")
+        ),
+        params={"task": str(task.title or node), "subject": str(subject), "due": _due_text(row)},
+        url=url,
+    )
+    audit.record(
+        action="task.overdue_reminded" if late else "task.reminded",
+        actor=None,
+        target=task_audit_target(task),
+        payload={
+            "task_id": task.pk,
+            "task": node.name,
+            "recipients": [u.pk for u in recipients],
+        },
+    )
+
+
+def _tell_leads(row: TaskDeadline, task: Any, now: datetime) -> None:
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    leads = [u for u in approver_leads_group().user_set.all() if u.is_active]
+    notify_all(
+        recipients=leads,
+        subject=_("Task due: %(task)s"),
+        body=_(
+            "The task “%(task)s” about %(subject)s fell due on %(due)s and is not done yet "
+            "(held by: %(holder)s)."
+        ),
+        params={
+            "task": str(task.title or node),
+            "subject": str(subject),
+            "due": _due_text(row),
+            "holder": str(task.owner) if task.owner_id else "–",
+        },
+        url=subject.get_absolute_url(),
+    )
+    audit.record(
+        action="task.due",
+        actor=None,
+        target=task_audit_target(task),
+        payload={"task_id": task.pk, "task": node.name, "leads": [u.pk for u in leads]},
+    )
+    _remind(row, task, now)
+
+
+def _escalate(row: TaskDeadline, task: Any, now: datetime) -> None:
+    # Under the flow's lock: the task may have been claimed, released or done meanwhile.
+    with _locked_task(task.pk) as (task, flow_task):
+        if task.status not in _WAITING:
+            return
+        subject = flow_task.flow_class.instance.subject_of(task.process)
+        params = {"task": str(task.title or flow_task), "subject": str(subject)}
+        if task.owner_id is None:
+            group = escalation_group()
+            members = [u for u in group.user_set.all() if u.is_active]
+            row.escalated_to = group
+            notify_all(
+                recipients=members,
+                subject=_("Escalated to you: %(task)s"),
+                body=_(
+                    "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
+                    "offered to the escalation group."
+                ),
+                params=params,
+                url=subject.get_absolute_url(),
+            )
+            audit.record(
+                action="task.escalated",
+                actor=None,
+                target=task_audit_target(task),
+                payload={
+                    "task_id": task.pk,
+                    "task": flow_task.name,
+                    "group": group.name,
+                    "recipients": [u.pk for u in members],
+                },
+            )
+            return
+        holder = task.owner
+        flow_task.activation_class(task).unassign()
+        row.released_at = now
+        notify_all(
+            recipients=[holder],
+            subject=_("Taken back to the queue: %(task)s"),
+            body=_(
+                "The task “%(task)s” about %(subject)s stayed overdue, so it was put back in "
+                "its queue for someone else to take."
+            ),
+            params=params,
+            url=reverse("inbox:index"),
+        )
+        audit.record(
+            action="task.escalation_released",
+            actor=None,
+            target=task_audit_target(task),
+            payload={"task_id": task.pk, "task": flow_task.name, "holder_id": holder.pk},
+        )
+
+
+_STEP_ACTIONS = {
+    "reminded_at": _remind_before_due,
+    "due_notified_at": _tell_leads,
+    "escalated_at": _escalate,
+}
