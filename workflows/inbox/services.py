@@ -188,6 +188,28 @@ _STEPS = (
 )
 
 
+class _LadderRun:
+    """What one run of the ladder reads once: the groups' members and each pool of candidates
+    (the same approvers stand behind thousands of tasks)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.leads = [u for u in approver_leads_group().user_set.all() if u.is_active]
+        self.escalation_group = escalation_group()
+        self.escalators = [u for u in self.escalation_group.user_set.all() if u.is_active]
+        self._pools: dict[tuple[Any, str], list[User]] = {}
+
+    def candidates(self, task: Any, subject: Any) -> list[User]:
+        node = task.flow_task
+        if node.candidates is None:
+            return []
+        pool = node.candidates(subject)
+        key = (node, str(pool.query))
+        if key not in self._pools:
+            self._pools[key] = [u for u in pool if u.is_active]
+        return [u for u in self._pools[key] if node.policy(subject, u)]
+
+
 def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
     """Take every waiting task whose deadline passed a step of the ladder through that step:
 
@@ -200,7 +222,7 @@ def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 200) ->
     with SKIP LOCKED, so that two dispatchers (two beat processes) never act on one row; each
     batch commits on its own. Returns how many tasks took each step.
     """
-    now = now or timezone.now()
+    run = _LadderRun(now or timezone.now())
     done = {}
     for at_field, stamp_field in _STEPS:
         done[stamp_field] = 0
@@ -209,44 +231,56 @@ def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 200) ->
                 rows = list(
                     TaskDeadline.objects.select_for_update(skip_locked=True, of=("self",))
                     .filter(
-                        **{f"{at_field}__lte": now, f"{stamp_field}__isnull": True},
+                        **{f"{at_field}__lte": run.now, f"{stamp_field}__isnull": True},
                         task__status__in=_WAITING,
                     )
                     .order_by("pk")[:batch]
                 )
                 if not rows:
                     break
-                tasks = Task.objects.select_related("process", "owner").in_bulk(
-                    [row.task_id for row in rows]
-                )
+                tasks = _tasks_with_subjects([row.task_id for row in rows])
                 for row in rows:
-                    _STEP_ACTIONS[stamp_field](row, tasks[row.task_id], now)
-                    setattr(row, stamp_field, now)
+                    _STEP_ACTIONS[stamp_field](row, tasks[row.task_id], run)
+                    setattr(row, stamp_field, run.now)
                 TaskDeadline.objects.bulk_update(rows, [stamp_field, "escalated_to", "released_at"])
                 done[stamp_field] += len(rows)
     return done
+
+
+def _tasks_with_subjects(task_ids: list[int]) -> dict[int, Any]:
+    """The tasks, each with its process, holder and subject: one query per flow."""
+    flows: dict[Any, list[int]] = {}
+    for pk, flow_class in Task.objects.filter(pk__in=task_ids).values_list(
+        "pk", "process__flow_class"
+    ):
+        flows.setdefault(flow_class, []).append(pk)
+    tasks: dict[int, Any] = {}
+    for flow_class, ids in flows.items():
+        related = flow_class.instance.task_related()
+        tasks.update(Task.objects.select_related("process", "owner", *related).in_bulk(ids))
+    return tasks
 
 
 def _due_text(row: TaskDeadline) -> str:
     return timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M")
 
 
-def _remind_before_due(row: TaskDeadline, task: Any, now: datetime) -> None:
+def _remind_before_due(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
     # A job catching up past the due date leaves the reminder to the due step (one notice).
-    if now < row.due_at:
-        _remind(row, task, now)
+    if run.now < row.due_at:
+        _remind(row, task, run)
 
 
-def _remind(row: TaskDeadline, task: Any, now: datetime) -> None:
+def _remind(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
     if task.owner_id is not None:
         recipients = [task.owner]
         url = node.reverse("execute", args=[task.process_id, task.pk])
     else:
-        recipients = node.candidate_users(task)
+        recipients = run.candidates(task, subject)
         url = reverse("inbox:index") + "?tab=available"
-    late = now >= row.due_at
+    late = run.now >= row.due_at
     notify_all(
         recipients=recipients,
         subject=_("Overdue: %(task)s") if late else _("Due soon: %(task)s"),
@@ -270,12 +304,11 @@ def _remind(row: TaskDeadline, task: Any, now: datetime) -> None:
     )
 
 
-def _tell_leads(row: TaskDeadline, task: Any, now: datetime) -> None:
+def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
-    leads = [u for u in approver_leads_group().user_set.all() if u.is_active]
     notify_all(
-        recipients=leads,
+        recipients=run.leads,
         subject=_("Task due: %(task)s"),
         body=_(
             "The task “%(task)s” about %(subject)s fell due on %(due)s and is not done yet "
@@ -293,47 +326,23 @@ def _tell_leads(row: TaskDeadline, task: Any, now: datetime) -> None:
         action="task.due",
         actor=None,
         target=task_audit_target(task),
-        payload={"task_id": task.pk, "task": node.name, "leads": [u.pk for u in leads]},
+        payload={"task_id": task.pk, "task": node.name, "leads": [u.pk for u in run.leads]},
     )
-    _remind(row, task, now)
+    _remind(row, task, run)
 
 
-def _escalate(row: TaskDeadline, task: Any, now: datetime) -> None:
-    # Under the flow's lock: the task may have been claimed, released or done meanwhile.
+def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    if task.owner_id is None:
+        _offer_to_escalation_group(row, task, run)
+        return
+    # Under the flow's lock: the holder may be completing or releasing it right now.
     with _locked_task(task.pk) as (task, flow_task):
-        if task.status not in _WAITING:
+        if task.status != STATUS.ASSIGNED:
             return
         subject = flow_task.flow_class.instance.subject_of(task.process)
-        params = {"task": str(task.title or flow_task), "subject": str(subject)}
-        if task.owner_id is None:
-            group = escalation_group()
-            members = [u for u in group.user_set.all() if u.is_active]
-            row.escalated_to = group
-            notify_all(
-                recipients=members,
-                subject=_("Escalated to you: %(task)s"),
-                body=_(
-                    "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
-                    "offered to the escalation group."
-                ),
-                params=params,
-                url=subject.get_absolute_url(),
-            )
-            audit.record(
-                action="task.escalated",
-                actor=None,
-                target=task_audit_target(task),
-                payload={
-                    "task_id": task.pk,
-                    "task": flow_task.name,
-                    "group": group.name,
-                    "recipients": [u.pk for u in members],
-                },
-            )
-            return
         holder = task.owner
         flow_task.activation_class(task).unassign()
-        row.released_at = now
+        row.released_at = run.now
         notify_all(
             recipients=[holder],
             subject=_("Taken back to the queue: %(task)s"),
@@ -341,7 +350,7 @@ def _escalate(row: TaskDeadline, task: Any, now: datetime) -> None:
                 "The task “%(task)s” about %(subject)s stayed overdue, so it was put back in "
                 "its queue for someone else to take."
             ),
-            params=params,
+            params={"task": str(task.title or flow_task), "subject": str(subject)},
             url=reverse("inbox:index"),
         )
         audit.record(
@@ -350,6 +359,33 @@ def _escalate(row: TaskDeadline, task: Any, now: datetime) -> None:
             target=task_audit_target(task),
             payload={"task_id": task.pk, "task": flow_task.name, "holder_id": holder.pk},
         )
+
+
+def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    row.escalated_to = run.escalation_group
+    notify_all(
+        recipients=run.escalators,
+        subject=_("Escalated to you: %(task)s"),
+        body=_(
+            "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
+            "offered to the escalation group."
+        ),
+        params={"task": str(task.title or node), "subject": str(subject)},
+        url=subject.get_absolute_url(),
+    )
+    audit.record(
+        action="task.escalated",
+        actor=None,
+        target=task_audit_target(task),
+        payload={
+            "task_id": task.pk,
+            "task": node.name,
+            "group": run.escalation_group.name,
+            "recipients": [u.pk for u in run.escalators],
+        },
+    )
 
 
 _STEP_ACTIONS = {
