@@ -1,11 +1,14 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.admin import ProcessAdmin as FlowProcessAdmin
 from viewflow.workflow.admin import TaskAdmin as FlowTaskAdmin
 from viewflow.workflow.models import Process, Task
 
 from audit.admin import ReadOnlyAdminMixin
 
-from .models import Holiday, TaskDeadline
+from .deadlines import node_choices
+from .models import Holiday, TaskDeadline, TaskTimeLimit
 
 # viewflow's admin edits and deletes processes and tasks: flows move only through the inbox
 # services and the process apps' services, which lock and audit.
@@ -38,3 +41,19 @@ class HolidayAdmin(admin.ModelAdmin):
 class TaskDeadlineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("task", "due_at", "reminded_at", "due_notified_at", "escalated_at")
     list_select_related = ("task",)
+
+
+class TaskTimeLimitForm(forms.ModelForm):
+    node = forms.ChoiceField(label=_("task"), choices=node_choices)
+
+    class Meta:
+        model = TaskTimeLimit
+        fields = ("node", "days", "working_days")
+
+
+@admin.register(TaskTimeLimit)
+class TaskTimeLimitAdmin(admin.ModelAdmin):
+    """Time limits that override a task node's own and the environment's (new tasks only)."""
+
+    form = TaskTimeLimitForm
+    list_display = ("node", "days", "working_days")

@@ -3,8 +3,8 @@
 Each `TaskNode` declares its time limit (`due=Due(5, working=True)`); the environment overrides
 it per node with `ACCORD_DUE_<FLOW>_<NODE>` (the flow's URL prefix and the node's name, e.g.
 `ACCORD_DUE_ONBOARDING_REVIEW=3w`, `ACCORD_DUE_AGREEMENTS_SIGN=10`): a number of days, with a
-`w` for working days. Working days skip weekends and the holidays an admin keeps in
-`Holiday`, and count its make-up working days.
+`w` for working days; an admin's `TaskTimeLimit` overrides both. Working days skip weekends
+and the holidays an admin keeps in `Holiday`, and count its make-up working days.
 """
 
 import re
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .models import Holiday
+from .models import Holiday, TaskTimeLimit
 
 # The reminder goes out at this share of the time; an overdue task escalates when it is late
 # by this share of its time again.
@@ -46,7 +46,11 @@ def node_key(node: Any) -> str:
 
 
 def due_for(node: Any) -> Due | None:
-    """The node's time limit: the environment's value, else the node's own (None: none)."""
+    """The node's time limit: an admin's (`TaskTimeLimit`), else the environment's, else the
+    node's own (None: none)."""
+    limit = TaskTimeLimit.objects.filter(node=node_key(node)).first()
+    if limit is not None:
+        return Due(limit.days, working=limit.working_days)
     configured = getattr(settings, "ACCORD_TASK_DUE", {}).get(node_key(node))
     if configured:
         return parse_due(configured)
@@ -87,3 +91,16 @@ def ladder(start: datetime, due: Due) -> dict[str, datetime]:
         "due_at": end,
         "escalate_at": end + span * ESCALATE_SHARE,
     }
+
+
+def node_choices() -> list[tuple[str, str]]:
+    """(key, "process · task") of every human task node, for the admin's form."""
+    from .base import TaskNode
+    from .registry import registered_flows
+
+    return [
+        (node_key(node), f"{flow_class.process_title} · {node.task_title or node.name}")
+        for flow_class in registered_flows()
+        for node in flow_class.instance.nodes()
+        if isinstance(node, TaskNode)
+    ]

@@ -60,3 +60,27 @@ class TaskDeadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} · {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class TaskTimeLimit(models.Model):
+    """An admin's time limit for the tasks of one node, overriding the environment's and the
+    node's own (`deadlines.due_for`). Tasks created before a change keep their due date."""
+
+    node = models.CharField(_("task"), max_length=100, unique=True)
+    days = models.PositiveSmallIntegerField(_("days"))
+    working_days = models.BooleanField(
+        _("working days"),
+        default=False,
+        help_text=_("Count working days only (skipping weekends and holidays)."),
+    )
+
+    class Meta:
+        verbose_name = _("task time limit")
+        verbose_name_plural = _("task time limits")
+        ordering = ["node"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="time_limit_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.node

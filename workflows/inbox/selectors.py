@@ -23,7 +23,10 @@ _BY_DUE = (F("deadline__due_at").asc(nulls_last=True), "created", "pk")
 
 
 def _base(flows: list[Any]) -> QuerySet[Task]:
-    related = ["process", "owner", "deadline"] + [f.subject_relation() for f in flows]
+    # With each subject's own relations: a termination request's name reads its agreement.
+    related = ["process", "owner", "deadline"] + [
+        p for f in flows for p in f.instance.task_related()
+    ]
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 

@@ -185,3 +185,33 @@ def test_inbox_shows_due_dates_soonest_first_and_marks_overdue(
     assert page.count("Overdue") == 1
     assert page.count("Due soon") == 0
     assert "2026-12-14 09:00" in page
+
+
+def test_an_admins_time_limit_wins_over_the_environment(
+    people, client, settings, django_capture_on_commit_callbacks
+):
+    settings.ACCORD_TASK_DUE = {"onboarding_review": "2"}
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.post(
+        reverse("admin:inbox_tasktimelimit_add"),
+        {"node": "onboarding_review", "days": "3", "working_days": ""},
+    )
+    assert response.status_code == 302
+    with time_machine.travel(MONDAY, tick=False):
+        application = submit_application(django_capture_on_commit_callbacks)
+    assert TaskDeadline.objects.get(task=open_task(application)).due_at == MONDAY + timedelta(
+        days=3
+    )
+
+
+def test_an_admin_enters_holidays_and_make_up_days(db, client):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.post(
+        reverse("admin:inbox_holiday_add"),
+        {"date": "2026-10-10", "name": "国庆节调休", "kind": "workday"},
+    )
+    assert response.status_code == 302
+    assert Holiday.objects.get().kind == Holiday.Kind.WORKDAY
+    # A Friday: the make-up Saturday counts, Sunday does not.
+    friday = datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI)
+    assert add_working_days(friday, 1) == datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI)

@@ -245,3 +245,44 @@ def test_inbox_buttons_name_their_row_and_the_open_tab_is_marked_current(
     assert 'href="?tab=available" class="active" aria-current="page"' in page
     assert "<th></th>" not in page  # every column is named, the buttons' one too
     assert "<th>Action</th>" in page
+
+
+def test_termination_rows_cost_no_query_each(client, db):
+    """A termination request names itself after its agreement: the list loads it with the row."""
+    import datetime
+
+    from tests.factories import CommunityFactory, OrganizationFactory
+    from workflows.agreements.models import AidAgreement, TerminationRequest
+
+    approver = UserFactory(username="decider", approver=True)
+    client.force_login(approver)
+    today = timezone.localdate()
+
+    def request_terminations(count):
+        for n in range(count):
+            agreement = AidAgreement.objects.create(
+                community=CommunityFactory(),
+                organization=OrganizationFactory(),
+                title=f"Agreement {n}",
+                scope="-",
+                terms="-",
+                effective_date=today,
+                end_date=today + datetime.timedelta(days=90),
+                status=AidAgreement.Status.TERMINATION_REQUESTED,
+                initiator=approver,
+            )
+            request = TerminationRequest.objects.create(
+                agreement=agreement,
+                requested_by=approver,
+                reason="Moving away",
+                effective_date=today,
+            )
+            services.process_start(request)
+
+    url = reverse("inbox:index") + "?tab=available"
+    request_terminations(1)
+    one, _page = _count_queries(client, url)
+    request_terminations(5)
+    six, page = _count_queries(client, url)
+    assert page.count("Agreement ") == 6
+    assert six == one
