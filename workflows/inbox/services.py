@@ -203,10 +203,9 @@ class _LadderRun:
         node = task.flow_task
         if node.candidates is None:
             return []
-        pool = node.candidates(subject)
-        key = (node, str(pool.query))
+        key = (node, type(subject), subject.pk)
         if key not in self._pools:
-            self._pools[key] = [u for u in pool if u.is_active]
+            self._pools[key] = [u for u in node.candidates(subject) if u.is_active]
         return [u for u in self._pools[key] if node.policy(subject, u)]
 
 
