@@ -7,6 +7,7 @@ from viewflow.workflow.models import Process, Task
 
 from audit.admin import ReadOnlyAdminMixin
 
+from . import services
 from .deadlines import node_choices
 from .models import Holiday, TaskDeadline, TaskTimeLimit
 
@@ -26,8 +27,22 @@ class TaskAdmin(ReadOnlyAdminMixin, FlowTaskAdmin):
     pass
 
 
+class DeadlineSettingAdmin(admin.ModelAdmin):
+    """Saves and deletes go through the audited services."""
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        services.deadline_setting_save(setting=obj, actor=request.user)
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        services.deadline_setting_delete(setting=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        for obj in queryset:
+            services.deadline_setting_delete(setting=obj, actor=request.user)
+
+
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(DeadlineSettingAdmin):
     """China's official holidays and make-up working days, typed in from each year's notice
     of the State Council (none are guessed): working-day deadlines count on them."""
 
@@ -52,7 +67,7 @@ class TaskTimeLimitForm(forms.ModelForm):
 
 
 @admin.register(TaskTimeLimit)
-class TaskTimeLimitAdmin(admin.ModelAdmin):
+class TaskTimeLimitAdmin(DeadlineSettingAdmin):
     """Time limits that override a task node's own and the environment's (new tasks only)."""
 
     form = TaskTimeLimitForm

@@ -27,7 +27,7 @@ from accounts.services import notify_all
 from audit.selectors import audit_outcome_since
 
 from .base import lock_processes, task_audit_target
-from .models import TaskDeadline
+from .models import Holiday, TaskDeadline, TaskTimeLimit
 from .registry import flow_for
 from .selectors import task_ids_shared
 
@@ -176,6 +176,42 @@ def process_cancel(subject: Any) -> int:
     return cancelled
 
 
+@transaction.atomic
+def deadline_setting_save(*, setting: Holiday | TaskTimeLimit, actor: User) -> Any:
+    """Save a holiday (or make-up working day) or a task time limit an admin entered, audited.
+    Who may is the admin's model permission; tasks created before keep their due dates."""
+    created = setting.pk is None
+    setting.save()
+    audit.record(
+        action="deadline_setting.saved",
+        actor=actor,
+        target=setting,
+        payload={
+            "model": setting._meta.label,
+            "created": created,
+            "value": _setting_value(setting),
+        },
+    )
+    return setting
+
+
+@transaction.atomic
+def deadline_setting_delete(*, setting: Holiday | TaskTimeLimit, actor: User) -> None:
+    audit.record(
+        action="deadline_setting.deleted",
+        actor=actor,
+        target=setting,
+        payload={"model": setting._meta.label, "value": _setting_value(setting)},
+    )
+    setting.delete()
+
+
+def _setting_value(setting: Holiday | TaskTimeLimit) -> dict[str, Any]:
+    if isinstance(setting, Holiday):
+        return {"date": setting.date.isoformat(), "name": setting.name, "kind": setting.kind}
+    return {"node": setting.node, "days": setting.days, "working_days": setting.working_days}
+
+
 # The escalation ladder of task deadlines (see models.TaskDeadline): one step per task, its
 # time stamped on the deadline row in the same transaction as its notices.
 
@@ -209,11 +245,11 @@ class _LadderRun:
         return [u for u in self._pools[key] if node.policy(subject, u)]
 
 
-def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Take every waiting task whose deadline passed a step of the ladder through that step:
 
     - at 75% of its time, a reminder to its holder (or to those who may claim it);
-    - at its due date, a notice to the approver leads and the reminder again;
+    - at its due date, a notice to the approver leads and the reminder again (one event);
     - late by half its time again, an unclaimed task is offered to the escalation group, and a
       claimed one goes back to its queue, its holder told.
 
@@ -270,7 +306,9 @@ def _remind_before_due(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         _remind(row, task, run)
 
 
-def _remind(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+def _remind(row: TaskDeadline, task: Any, run: _LadderRun, *, record: bool = True) -> list[User]:
+    """Remind the holder, or those who may claim the task; returns whom. The due step records
+    the reminder in its own event (`record=False`)."""
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
     if task.owner_id is not None:
@@ -291,16 +329,18 @@ def _remind(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         params={"task": str(task.title or node), "subject": str(subject), "due": _due_text(row)},
         url=url,
     )
-    audit.record(
-        action="task.overdue_reminded" if late else "task.reminded",
-        actor=None,
-        target=task_audit_target(task),
-        payload={
-            "task_id": task.pk,
-            "task": node.name,
-            "recipients": [u.pk for u in recipients],
-        },
-    )
+    if record:
+        audit.record(
+            action="task.reminded",
+            actor=None,
+            target=task_audit_target(task),
+            payload={
+                "task_id": task.pk,
+                "task": node.name,
+                "recipients": [u.pk for u in recipients],
+            },
+        )
+    return recipients
 
 
 def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
@@ -321,13 +361,18 @@ def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         },
         url=subject.get_absolute_url(),
     )
+    reminded = _remind(row, task, run, record=False)
     audit.record(
         action="task.due",
         actor=None,
         target=task_audit_target(task),
-        payload={"task_id": task.pk, "task": node.name, "leads": [u.pk for u in run.leads]},
+        payload={
+            "task_id": task.pk,
+            "task": node.name,
+            "leads": [u.pk for u in run.leads],
+            "reminded": [u.pk for u in reminded],
+        },
     )
-    _remind(row, task, run)
 
 
 def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:

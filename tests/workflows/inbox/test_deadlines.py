@@ -22,7 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday morning.
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
 
-LADDER_ACTIONS = ("task.reminded", "task.due", "task.overdue_reminded", "task.escalated")
+LADDER_ACTIONS = ("task.reminded", "task.due", "task.escalated")
 
 
 @pytest.fixture
@@ -108,14 +108,14 @@ def test_unclaimed_task_walks_the_ladder_once_per_step(people, django_capture_on
 
     for _ in range(2):
         run_job_at(MONDAY + timedelta(days=8))  # past the due date (7 days)
-    assert ladder_counts() == {
-        "task.reminded": 1,
-        "task.due": 1,
-        "task.overdue_reminded": 1,
-        "task.escalated": 0,
-    }
+    assert ladder_counts() == {"task.reminded": 1, "task.due": 1, "task.escalated": 0}
     assert Notification.objects.get(recipient=lead).subject.startswith("Task due")
     assert notified(approver) == 2
+    assert (
+        Notification.objects.filter(recipient=approver).latest("pk").subject.startswith("Overdue")
+    )
+    due = AuditEvent.objects.get(action="task.due")
+    assert (due.payload["leads"], due.payload["reminded"]) == ([lead.pk], [approver.pk])
 
     for _ in range(2):
         run_job_at(MONDAY + timedelta(days=11))  # late by half the time again (10.5 days)
@@ -211,7 +211,10 @@ def test_an_admin_enters_holidays_and_make_up_days(db, client):
         {"date": "2026-10-10", "name": "国庆节调休", "kind": "workday"},
     )
     assert response.status_code == 302
-    assert Holiday.objects.get().kind == Holiday.Kind.WORKDAY
+    holiday = Holiday.objects.get()
+    assert holiday.kind == Holiday.Kind.WORKDAY
+    event = AuditEvent.objects.get(action="deadline_setting.saved")
+    assert (event.actor.username, event.payload["value"]["date"]) == ("root", "2026-10-10")
     # A Friday: the make-up Saturday counts, Sunday does not.
     friday = datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI)
     assert add_working_days(friday, 1) == datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI)
