@@ -83,10 +83,12 @@ def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
 
 
 def task_count_waiting(user: User) -> int:
-    """How many tasks wait for the user: theirs, and those they may claim (one query)."""
-    mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-    available = Q(status=STATUS.NEW, owner__isnull=True) & _claimable(user)
-    return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).filter(mine | available).count()
+    """How many tasks wait for the user: theirs, and those they may claim (two queries: one
+    with an OR across both would make PostgreSQL join every open task's subject)."""
+    tasks = Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES)
+    mine = tasks.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count()
+    available = tasks.filter(status=STATUS.NEW, owner__isnull=True).filter(_claimable(user))
+    return mine + available.count()
 
 
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:
