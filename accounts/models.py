@@ -17,8 +17,11 @@ from . import permissions
 from .validators import validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
-# Approvers who lead the others: they reassign approver tasks (workflows.inbox).
+# Approvers who lead the others: they reassign approver tasks and are told when one falls due
+# (workflows.inbox).
 APPROVER_LEADS_GROUP = "approver_leads"
+# Offered the unclaimed tasks that stay overdue.
+ESCALATION_GROUP = "task escalation"
 
 
 class User(AbstractUser):

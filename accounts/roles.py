@@ -17,6 +17,7 @@ from guardian.models import GroupObjectPermission
 from .models import (
     APPROVER_LEADS_GROUP,
     APPROVERS_GROUP,
+    ESCALATION_GROUP,
     Organization,
     OrganizationMembership,
     OrganizationRoleGroup,
@@ -76,9 +77,14 @@ def approvers_group() -> Group:
 
 
 def approver_leads_group() -> Group:
-    """The approvers' leads: members reassign approver tasks; an admin adds people to it."""
-    group, _created = Group.objects.get_or_create(name=APPROVER_LEADS_GROUP)
-    return group
+    """The approvers' leads: members reassign approver tasks and are told when tasks fall due;
+    an admin adds people to it (`manage.py approver lead NAME`)."""
+    return Group.objects.get_or_create(name=APPROVER_LEADS_GROUP)[0]
+
+
+def escalation_group() -> Group:
+    """The people unclaimed tasks that stay overdue are offered to."""
+    return Group.objects.get_or_create(name=ESCALATION_GROUP)[0]
 
 
 def sync_role_groups() -> int:
@@ -104,4 +110,5 @@ def sync_role_groups() -> int:
 def sync_approvers_group(**kwargs: Any) -> None:
     approvers_group()
     approver_leads_group()
+    escalation_group()
     sync_role_groups()

@@ -4,6 +4,7 @@ Production differs from development only in environment values: set DEBUG=0 (the
 SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -259,11 +260,23 @@ ACCORD_AGREEMENT_REMINDER_DAYS = env.list(
 )
 # The hour (in TIME_ZONE) at which the daily digest of notifications goes out.
 ACCORD_DIGEST_HOUR = env.int("ACCORD_DIGEST_HOUR", default=8)
+# Task time limits, overriding a node's own: ACCORD_DUE_<FLOW>_<NODE>=<days>, "w" for working
+# days (ACCORD_DUE_ONBOARDING_REVIEW=3w, ACCORD_DUE_AGREEMENTS_SIGN=10); see inbox/deadlines.py.
+ACCORD_TASK_DUE = {
+    name.removeprefix("ACCORD_DUE_").lower(): value
+    for name, value in os.environ.items()
+    if name.startswith("ACCORD_DUE_")
+}
 CELERY_BEAT_SCHEDULE = {
     # Once a day: one email per person who chose a digest of their notifications.
     "notifications-daily-digest": {
         "task": "accounts.jobs.notifications_daily_digest",
         "schedule": crontab(hour=ACCORD_DIGEST_HOUR, minute=0),
+    },
+    # Reminders, due notices and escalations of task deadlines (idempotent, one step per task).
+    "inbox-deadlines": {
+        "task": "workflows.inbox.jobs.inbox_deadlines",
+        "schedule": 900.0,
     },
     "agreements-daily": {
         "task": "workflows.agreements.jobs.agreements_daily",

@@ -103,7 +103,8 @@ def test_users_and_groups_cannot_be_deleted_or_have_passwords_set_in_the_admin(
 
 def test_only_the_login_lockout_records_of_axes_can_still_be_written_in_the_admin(superuser):
     # Everything else changes through a service that writes the audit log. axes' records of
-    # failed logins can be deleted (that is how a locked-out person is let back in).
+    # failed logins can be deleted (that is how a locked-out person is let back in). The
+    # holidays and task time limits admins keep are saved through the inbox's audited services.
     request = RequestFactory().get("/")
     request.user = superuser
 
@@ -115,4 +116,10 @@ def test_only_the_login_lockout_records_of_axes_can_still_be_written_in_the_admi
         or model_admin.has_delete_permission(request)
     )
 
-    assert writable == ["axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog"]
+    assert writable == [
+        "axes.AccessAttempt",
+        "axes.AccessFailureLog",
+        "axes.AccessLog",
+        "inbox.Holiday",
+        "inbox.TaskTimeLimit",
+    ]

@@ -17,8 +17,14 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from accounts.models import Community, Organization
-from accounts.selectors import objects_with_perm
+from accounts.selectors import (
+    community_managers,
+    objects_with_perm,
+    organization_signers,
+    user_list_approvers,
+)
 from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.inbox.deadlines import Due
 
 from . import permissions, task_views
 from .models import AgreementProcess, AidAgreement, TerminationProcess
@@ -40,7 +46,13 @@ class AgreementFlow(AccordFlow):
     start = start_node().Next(this.sign)
 
     sign = (
-        TaskNode(task_views.SignTaskView.as_view(), policy=permissions.can_sign, personal=True)
+        TaskNode(
+            task_views.SignTaskView.as_view(),
+            policy=permissions.can_sign,
+            personal=True,
+            due=Due(14),
+            candidates=lambda agreement: organization_signers(organization=agreement.organization),
+        )
         .Annotation(title=_("Review and sign the aid agreement"))
         .Next(this.route_signature)
     )
@@ -52,6 +64,8 @@ class AgreementFlow(AccordFlow):
             task_views.CountersignTaskView.as_view(),
             policy=permissions.can_countersign,
             personal=True,
+            due=Due(14),
+            candidates=lambda agreement: community_managers(community=agreement.community),
         )
         .Annotation(title=_("Countersign the aid agreement"))
         .Next(this.end)
@@ -96,6 +110,8 @@ class TerminationFlow(AccordFlow):
             task_views.DecideTerminationTaskView.as_view(),
             policy=permissions.can_decide_termination,
             approver_task=True,
+            due=Due(7),
+            candidates=lambda termination: user_list_approvers(),
         )
         .Annotation(title=_("Decide the termination request"))
         .Next(this.end)

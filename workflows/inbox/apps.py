@@ -29,5 +29,11 @@ class InboxConfig(AppConfig):
                 "task.reassigned": _("Task reassigned"),
                 "task.completed": _("Task completed"),
                 "permission.denied": _("Permission denied"),
+                "task.reminded": _("Reminder sent: task due soon"),
+                "deadline_setting.saved": _("Holiday or time limit saved"),
+                "deadline_setting.deleted": _("Holiday or time limit deleted"),
+                "task.due": _("Task due: approver leads told, reminder sent"),
+                "task.escalated": _("Overdue task offered to the escalation group"),
+                "task.escalation_released": _("Overdue task taken back to the queue"),
             },
         )

@@ -150,6 +150,9 @@ class TaskNode(flow.View):
     A `personal` task (a signature) is never delegated: a delegate standing in for someone
     away sees it, and cannot claim or take it over on their behalf. An `approver_task` is
     the approvers' work (a review, a decision), which their leads may reassign.
+    `due` (a `deadlines.Due`) is how long the task may take (None: no limit; the environment
+    may override it, see `deadlines.due_for`); `candidates(subject)` is a queryset of the
+    people who might take it, narrowed by `policy`, whom reminders of an unclaimed task reach.
     """
 
     def __init__(
@@ -159,12 +162,23 @@ class TaskNode(flow.View):
         policy: Any,
         personal: bool = False,
         approver_task: bool = False,
+        due: Any = None,
+        candidates: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(view, **kwargs)
         self.policy = policy
         self.personal = personal
         self.approver_task = approver_task
+        self.due = due
+        self.candidates = candidates
+
+    def candidate_users(self, task: Any) -> list[Any]:
+        """Who may claim the unclaimed `task` (active people the policy lets take it)."""
+        if self.candidates is None:
+            return []
+        subject = self.flow_class.instance.subject_of(task.process)
+        return [u for u in self.candidates(subject) if u.is_active and self.policy(subject, u)]
 
     def allows(self, task: Any, user: Any) -> bool:
         subject = self.flow_class.instance.subject_of(task.process)

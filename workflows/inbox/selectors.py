@@ -18,10 +18,15 @@ from accounts.selectors import get_visible_or_404, users_absent_for
 from .registry import flow_for, registered_flows
 
 HUMAN_TASK_TYPES = ("HUMAN",)
+# Waiting tasks soonest due first; those without a time limit after them, oldest first.
+_BY_DUE = (F("deadline__due_at").asc(nulls_last=True), "created", "pk")
 
 
 def _base(flows: list[Any]) -> QuerySet[Task]:
-    related = ["process", "owner"] + [f.subject_relation() for f in flows]
+    # With each subject's own relations: a termination request's name reads its agreement.
+    related = ["process", "owner", "deadline"] + [
+        p for f in flows for p in f.instance.task_related()
+    ]
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
@@ -35,7 +40,7 @@ def task_list_mine(*, user: User) -> QuerySet[Task]:
     return (
         _base(flows)
         .filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-        .order_by("created", "pk")
+        .order_by(*_BY_DUE)
     )
 
 
@@ -49,7 +54,7 @@ def task_list_available(*, user: User) -> QuerySet[Task]:
         _base(flows)
         .filter(status=STATUS.NEW, owner__isnull=True)
         .filter(reduce(or_, claimable))
-        .order_by("created", "pk")
+        .order_by(*_BY_DUE)
     )
 
 
@@ -172,10 +177,12 @@ def task_filter(
 
 
 def task_count_waiting(user: User) -> int:
-    """How many tasks wait for the user: theirs, and those they may claim (one query)."""
-    mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-    available = Q(status=STATUS.NEW, owner__isnull=True) & _claimable(user)
-    return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).filter(mine | available).count()
+    """How many tasks wait for the user: theirs, and those they may claim (two queries: one
+    with an OR across both would make PostgreSQL join every open task's subject)."""
+    tasks = Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES)
+    mine = tasks.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count()
+    available = tasks.filter(status=STATUS.NEW, owner__isnull=True).filter(_claimable(user))
+    return mine + available.count()
 
 
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:

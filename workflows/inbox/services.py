@@ -8,11 +8,13 @@ raises `TaskUnavailable`, which views turn into a clear message.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
@@ -20,12 +22,14 @@ from viewflow.workflow.status import STATUS
 
 import audit.services as audit
 from accounts.models import User
+from accounts.roles import approver_leads_group, escalation_group
 from accounts.selectors import is_standing_in, user_is_approver
-from accounts.services import notify
+from accounts.services import notify, notify_all
 from audit.selectors import audit_outcome_since
 
 from . import permissions
 from .base import lock_processes, task_audit_target
+from .models import Holiday, TaskDeadline, TaskTimeLimit
 from .registry import flow_for
 from .selectors import task_ids_shared
 
@@ -277,3 +281,266 @@ def process_cancel(subject: Any) -> int:
             flow_class.instance.cancel(process)
         cancelled += 1
     return cancelled
+
+
+@transaction.atomic
+def deadline_setting_save(*, setting: Holiday | TaskTimeLimit, actor: User) -> Any:
+    """Save a holiday (or make-up working day) or a task time limit an admin entered, audited.
+    Who may is the admin's model permission; tasks created before keep their due dates."""
+    created = setting.pk is None
+    setting.save()
+    audit.record(
+        action="deadline_setting.saved",
+        actor=actor,
+        target=setting,
+        payload={
+            "model": setting._meta.label,
+            "created": created,
+            "value": _setting_value(setting),
+        },
+    )
+    return setting
+
+
+@transaction.atomic
+def deadline_setting_delete(*, setting: Holiday | TaskTimeLimit, actor: User) -> None:
+    audit.record(
+        action="deadline_setting.deleted",
+        actor=actor,
+        target=setting,
+        payload={"model": setting._meta.label, "value": _setting_value(setting)},
+    )
+    setting.delete()
+
+
+def _setting_value(setting: Holiday | TaskTimeLimit) -> dict[str, Any]:
+    if isinstance(setting, Holiday):
+        return {"date": setting.date.isoformat(), "name": setting.name, "kind": setting.kind}
+    return {"node": setting.node, "days": setting.days, "working_days": setting.working_days}
+
+
+# The escalation ladder of task deadlines (see models.TaskDeadline): one step per task, its
+# time stamped on the deadline row in the same transaction as its notices.
+
+# Tasks waiting for someone: STARTED only lasts inside a completion's transaction.
+_WAITING = (STATUS.NEW, STATUS.ASSIGNED)
+_STEPS = (
+    ("remind_at", "reminded_at"),
+    ("due_at", "due_notified_at"),
+    ("escalate_at", "escalated_at"),
+)
+
+
+class _LadderRun:
+    """What one run of the ladder reads once: the groups' members and each pool of candidates
+    (the same approvers stand behind thousands of tasks)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.leads = [u for u in approver_leads_group().user_set.all() if u.is_active]
+        self.escalation_group = escalation_group()
+        self.escalators = [u for u in self.escalation_group.user_set.all() if u.is_active]
+        self._pools: dict[tuple[Any, str], list[User]] = {}
+
+    def candidates(self, task: Any, subject: Any) -> list[User]:
+        node = task.flow_task
+        if node.candidates is None:
+            return []
+        key = (node, type(subject), subject.pk)
+        if key not in self._pools:
+            self._pools[key] = [u for u in node.candidates(subject) if u.is_active]
+        return [u for u in self._pools[key] if node.policy(subject, u)]
+
+
+def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Take every waiting task whose deadline passed a step of the ladder through that step:
+
+    - at 75% of its time, a reminder to its holder (or to those who may claim it);
+    - at its due date, a notice to the approver leads and the reminder again (one event);
+    - late by half its time again, an unclaimed task is offered to the escalation group, and a
+      claimed one goes back to its queue, its holder told.
+
+    Idempotent: a step stamped on the row is not taken again. Batches of rows are locked
+    with SKIP LOCKED, so that two dispatchers (two beat processes) never act on one row; each
+    batch commits on its own. Returns how many tasks took each step.
+    """
+    run = _LadderRun(now or timezone.now())
+    done = {}
+    for at_field, stamp_field in _STEPS:
+        done[stamp_field] = 0
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    TaskDeadline.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(
+                        **{f"{at_field}__lte": run.now, f"{stamp_field}__isnull": True},
+                        task__status__in=_WAITING,
+                    )
+                    .order_by("pk")[:batch]
+                )
+                if not rows:
+                    break
+                tasks = _tasks_with_subjects([row.task_id for row in rows])
+                for row in rows:
+                    _STEP_ACTIONS[stamp_field](row, tasks[row.task_id], run)
+                    setattr(row, stamp_field, run.now)
+                TaskDeadline.objects.bulk_update(rows, [stamp_field, "escalated_to", "released_at"])
+                done[stamp_field] += len(rows)
+    return done
+
+
+def _tasks_with_subjects(task_ids: list[int]) -> dict[int, Any]:
+    """The tasks, each with its process, holder and subject: one query per flow."""
+    flows: dict[Any, list[int]] = {}
+    for pk, flow_class in Task.objects.filter(pk__in=task_ids).values_list(
+        "pk", "process__flow_class"
+    ):
+        flows.setdefault(flow_class, []).append(pk)
+    tasks: dict[int, Any] = {}
+    for flow_class, ids in flows.items():
+        related = flow_class.instance.task_related()
+        tasks.update(Task.objects.select_related("process", "owner", *related).in_bulk(ids))
+    return tasks
+
+
+def _due_text(row: TaskDeadline) -> str:
+    return timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _remind_before_due(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    # A job catching up past the due date leaves the reminder to the due step (one notice).
+    if run.now < row.due_at:
+        _remind(row, task, run)
+
+
+def _remind(row: TaskDeadline, task: Any, run: _LadderRun, *, record: bool = True) -> list[User]:
+    """Remind the holder, or those who may claim the task; returns whom. The due step records
+    the reminder in its own event (`record=False`)."""
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    if task.owner_id is not None:
+        recipients = [task.owner]
+        url = node.reverse("execute", args=[task.process_id, task.pk])
+    else:
+        recipients = run.candidates(task, subject)
+        url = reverse("inbox:index") + "?tab=available"
+    late = run.now >= row.due_at
+    notify_all(
+        recipients=recipients,
+        subject=_("Overdue: %(task)s") if late else _("Due soon: %(task)s"),
+        body=(
+            _("The task “%(task)s” about %(subject)s was due on %(due)s.")
+            if late
+            else _("The task “%(task)s” about %(subject)s is due on %(due)s.")
+        ),
+        params={"task": str(task.title or node), "subject": str(subject), "due": _due_text(row)},
+        url=url,
+    )
+    if record:
+        audit.record(
+            action="task.reminded",
+            actor=None,
+            target=task_audit_target(task),
+            payload={
+                "task_id": task.pk,
+                "task": node.name,
+                "recipients": [u.pk for u in recipients],
+            },
+        )
+    return recipients
+
+
+def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    notify_all(
+        recipients=run.leads,
+        subject=_("Task due: %(task)s"),
+        body=_(
+            "The task “%(task)s” about %(subject)s fell due on %(due)s and is not done yet "
+            "(held by: %(holder)s)."
+        ),
+        params={
+            "task": str(task.title or node),
+            "subject": str(subject),
+            "due": _due_text(row),
+            "holder": str(task.owner) if task.owner_id else "–",
+        },
+        url=subject.get_absolute_url(),
+    )
+    reminded = _remind(row, task, run, record=False)
+    audit.record(
+        action="task.due",
+        actor=None,
+        target=task_audit_target(task),
+        payload={
+            "task_id": task.pk,
+            "task": node.name,
+            "leads": [u.pk for u in run.leads],
+            "reminded": [u.pk for u in reminded],
+        },
+    )
+
+
+def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    if task.owner_id is None:
+        _offer_to_escalation_group(row, task, run)
+        return
+    # Under the flow's lock: the holder may be completing or releasing it right now.
+    with _locked_task(task.pk) as (task, flow_task):
+        if task.status != STATUS.ASSIGNED:
+            return
+        subject = flow_task.flow_class.instance.subject_of(task.process)
+        holder = task.owner
+        flow_task.activation_class(task).unassign()
+        row.released_at = run.now
+        notify_all(
+            recipients=[holder],
+            subject=_("Taken back to the queue: %(task)s"),
+            body=_(
+                "The task “%(task)s” about %(subject)s stayed overdue, so it was put back in "
+                "its queue for someone else to take."
+            ),
+            params={"task": str(task.title or flow_task), "subject": str(subject)},
+            url=reverse("inbox:index"),
+        )
+        audit.record(
+            action="task.escalation_released",
+            actor=None,
+            target=task_audit_target(task),
+            payload={"task_id": task.pk, "task": flow_task.name, "holder_id": holder.pk},
+        )
+
+
+def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
+    node = task.flow_task
+    subject = node.flow_class.instance.subject_of(task.process)
+    row.escalated_to = run.escalation_group
+    notify_all(
+        recipients=run.escalators,
+        subject=_("Escalated to you: %(task)s"),
+        body=_(
+            "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
+            "offered to the escalation group."
+        ),
+        params={"task": str(task.title or node), "subject": str(subject)},
+        url=subject.get_absolute_url(),
+    )
+    audit.record(
+        action="task.escalated",
+        actor=None,
+        target=task_audit_target(task),
+        payload={
+            "task_id": task.pk,
+            "task": node.name,
+            "group": run.escalation_group.name,
+            "recipients": [u.pk for u in run.escalators],
+        },
+    )
+
+
+_STEP_ACTIONS = {
+    "reminded_at": _remind_before_due,
+    "due_notified_at": _tell_leads,
+    "escalated_at": _escalate,
+}

@@ -1,4 +1,5 @@
-"""Task creation is audited for every flow (assignment and completion are audited by services)."""
+"""Task creation is audited for every flow (assignment and completion are audited by services),
+and a task of a node with a time limit gets its deadline row."""
 
 from typing import Any
 
@@ -9,6 +10,8 @@ from viewflow.workflow.models import Task
 import audit.services as audit
 
 from .base import task_audit_target
+from .deadlines import due_for, ladder
+from .models import TaskDeadline
 
 
 @receiver(post_save, sender=Task, dispatch_uid="audit_task_created")
@@ -24,3 +27,6 @@ def _task_created(sender: Any, instance: Task, created: bool, **kwargs: Any) -> 
                 "owner_id": instance.owner_id,
             },
         )
+        due = due_for(instance.flow_task)
+        if due is not None:
+            TaskDeadline.objects.create(task=instance, **ladder(instance.created, due))

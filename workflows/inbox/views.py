@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,16 @@ TABS = {
     "delegated": (_("On behalf of others"), selectors.task_list_delegated),
 }
 PAGE_SIZE = 50
+
+
+def _due_state(task: object, now: object) -> tuple[object, str]:
+    """The task's deadline row (None without a time limit) and "overdue", "soon" or ""."""
+    deadline = getattr(task, "deadline", None)
+    if deadline is None or getattr(task, "status", "") == "DONE":
+        return deadline, ""
+    if now >= deadline.due_at:
+        return deadline, "overdue"
+    return deadline, "soon" if now >= deadline.remind_at else ""
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -54,9 +65,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(lists[tab], PAGE_SIZE).get_page(request.GET.get("page"))
     tasks = list(page.object_list)
     shared = selectors.task_ids_shared(user=user, task_ids=[t.pk for t in tasks if tab == "mine"])
+    now = timezone.now()
     rows = [
         {
             "task": task,
+            "deadline": _due_state(task, now)[0],
+            "due_state": _due_state(task, now)[1],
             "subject": selectors.task_subject(task),
             "url": (
                 task.flow_task.reverse("execute", args=[task.process_id, task.pk])

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
+from accounts.selectors import user_list_approvers
 from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.inbox.deadlines import Due
 from workflows.review.flows import back_to_reviewer, changes_requested
 
 from . import permissions, task_views
@@ -36,7 +38,11 @@ class OnboardingFlow(AccordFlow):
 
     review = (
         TaskNode(
-            task_views.ReviewTaskView.as_view(), policy=permissions.can_review, approver_task=True
+            task_views.ReviewTaskView.as_view(),
+            policy=permissions.can_review,
+            approver_task=True,
+            due=Due(5, working=True),
+            candidates=lambda application: user_list_approvers(),
         )
         .Annotation(title=_("Review organization application"))
         .Assign(back_to_reviewer)

@@ -269,3 +269,45 @@ def test_the_team_tab_shows_every_open_task_of_my_queues_with_its_holder_and_age
     assert str(other_approver) in held_row
     assert "Unclaimed" in waiting_row
     assert 'class="age"' in held_row
+
+
+def test_termination_rows_cost_no_query_each(client, db):
+    """A termination request names itself after its agreement: the list loads it with the row."""
+    import datetime
+
+    from tests.factories import CommunityFactory, OrganizationFactory
+    from workflows.agreements.models import AidAgreement, TerminationRequest
+
+    approver = UserFactory(username="decider", approver=True)
+    client.force_login(approver)
+    today = timezone.localdate()
+
+    def request_terminations(count):
+        for n in range(count):
+            agreement = AidAgreement.objects.create(
+                community=CommunityFactory(),
+                organization=OrganizationFactory(),
+                title=f"Agreement {n}",
+                scope="-",
+                terms="-",
+                effective_date=today,
+                end_date=today + datetime.timedelta(days=90),
+                status=AidAgreement.Status.TERMINATION_REQUESTED,
+                initiator=approver,
+            )
+            request = TerminationRequest.objects.create(
+                agreement=agreement,
+                requested_by=approver,
+                reason="Moving away",
+                effective_date=today,
+            )
+            services.process_start(request)
+
+    url = reverse("inbox:index") + "?tab=available"
+    request_terminations(1)
+    client.get(url)  # content types are cached on the first page (run alone, this test's)
+    one, _page = _count_queries(client, url)
+    request_terminations(5)
+    six, page = _count_queries(client, url)
+    assert page.count("<tr>") == 7
+    assert six == one
