@@ -58,7 +58,7 @@ def _locked_task(task_id: int) -> Iterator[tuple[Any, Any]]:
         yield task, task.flow_task
 
 
-def _audit_task(action: str, *, task: Any, actor: User, **payload: Any) -> None:
+def _audit_task(action: str, *, task: Any, actor: User | None, **payload: Any) -> None:
     audit.record(
         action=action,
         actor=actor,
@@ -437,16 +437,7 @@ def _remind(row: TaskDeadline, task: Any, run: _LadderRun, *, record: bool = Tru
         url=url,
     )
     if record:
-        audit.record(
-            action="task.reminded",
-            actor=None,
-            target=task_audit_target(task),
-            payload={
-                "task_id": task.pk,
-                "task": node.name,
-                "recipients": [u.pk for u in recipients],
-            },
-        )
+        _audit_task("task.reminded", task=task, actor=None, recipients=[u.pk for u in recipients])
     return recipients
 
 
@@ -469,16 +460,12 @@ def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         url=subject.get_absolute_url(),
     )
     reminded = _remind(row, task, run, record=False)
-    audit.record(
-        action="task.due",
+    _audit_task(
+        "task.due",
+        task=task,
         actor=None,
-        target=task_audit_target(task),
-        payload={
-            "task_id": task.pk,
-            "task": node.name,
-            "leads": [u.pk for u in run.leads],
-            "reminded": [u.pk for u in reminded],
-        },
+        leads=[u.pk for u in run.leads],
+        reminded=[u.pk for u in reminded],
     )
 
 
@@ -504,12 +491,7 @@ def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
             params={"task": str(task.title or flow_task), "subject": str(subject)},
             url=reverse("inbox:index"),
         )
-        audit.record(
-            action="task.escalation_released",
-            actor=None,
-            target=task_audit_target(task),
-            payload={"task_id": task.pk, "task": flow_task.name, "holder_id": holder.pk},
-        )
+        _audit_task("task.escalation_released", task=task, actor=None, holder_id=holder.pk)
 
 
 def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
@@ -526,16 +508,12 @@ def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) ->
         params={"task": str(task.title or node), "subject": str(subject)},
         url=subject.get_absolute_url(),
     )
-    audit.record(
-        action="task.escalated",
+    _audit_task(
+        "task.escalated",
+        task=task,
         actor=None,
-        target=task_audit_target(task),
-        payload={
-            "task_id": task.pk,
-            "task": node.name,
-            "group": run.escalation_group.name,
-            "recipients": [u.pk for u in run.escalators],
-        },
+        group=run.escalation_group.name,
+        recipients=[u.pk for u in run.escalators],
     )
 
 
