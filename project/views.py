@@ -82,6 +82,7 @@ def _statistics_rows() -> list[dict]:
         {
             "title": process.title,
             "open_count": process.open_count,
+            "overdue_count": process.overdue_count,
             "windows": [
                 {
                     "count": window.count,

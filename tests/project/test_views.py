@@ -145,8 +145,11 @@ def test_approvers_see_open_tasks_and_decision_times_on_the_overview(client, app
     assert "<title>Overview · Accord</title>" in page
     assert page.count('id="statistics"') == 1
     row = page[page.index("Organization onboarding</th>") :].split("</tr>")[0]
-    # One open task; over 30 and over 90 days: two decided, median 2 h, 90th percentile 2.8 h.
-    assert row.split("<td>")[1:] == ["1</td>"] + ["2</td>", "2.0 h</td>", "2.8 h</td>"] * 2
+    # One open task, none overdue; over 30 and over 90 days: two decided, median 2 h, 90th
+    # percentile 2.8 h.
+    assert (
+        row.split("<td>")[1:] == ["1</td>", "0</td>"] + ["2</td>", "2.0 h</td>", "2.8 h</td>"] * 2
+    )
     assert f'<a href="{reverse("overview")}"' in page
 
 

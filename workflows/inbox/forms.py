@@ -44,6 +44,15 @@ class InboxFilterForm(forms.Form):
             (selectors.HOLDER_NOBODY, _("Nobody (unclaimed)")),
         ],
     )
+    due = forms.ChoiceField(
+        label=_("Due"),
+        required=False,
+        choices=[
+            ("", _("Any time")),
+            (selectors.DUE_OVERDUE, _("Overdue")),
+            (selectors.DUE_THIS_WEEK, _("By the end of this week")),
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,4 +82,5 @@ class InboxFilterForm(forms.Form):
             "community": data["community"],
             "holder": data["holder"],
             "text": data["q"],
+            "due": data["due"],
         }

@@ -4,11 +4,13 @@ Every list is one query whatever its length: each registered flow contributes a
 `select_related` path to its domain object and a filter for the tasks its users may claim.
 """
 
+import datetime
 from functools import reduce
 from operator import or_
 from typing import Any
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -129,6 +131,7 @@ def task_list_team(*, user: User) -> QuerySet[Task]:
 
 
 HOLDER_ME, HOLDER_NOBODY, HOLDER_OTHERS = "me", "nobody", "others"
+DUE_OVERDUE, DUE_THIS_WEEK = "overdue", "week"
 
 
 def task_filter(
@@ -141,10 +144,12 @@ def task_filter(
     community: Any = None,
     holder: str = "",
     text: str = "",
+    due: str = "",
 ) -> QuerySet[Task]:
     """Narrow a task list by the inbox's filters: the flow (its `url_prefix`), the task
     ("<url_prefix>.<node name>"), the organization or community concerned, who holds it
-    (`HOLDER_*`) and words of the subject. Still one query."""
+    (`HOLDER_*`), words of the subject and when it is due (`DUE_*`: overdue now, or due by
+    the end of this week, Sunday, in TIME_ZONE). Still one query."""
     flows = registered_flows()
     if process:
         tasks = tasks.filter(reduce(or_, [_flow_q(f) for f in flows if f.url_prefix == process]))
@@ -173,6 +178,13 @@ def task_filter(
             for field in f.search_fields
         ]
         tasks = tasks.filter(reduce(or_, matches)) if matches else tasks.none()
+    if due == DUE_OVERDUE:
+        tasks = tasks.filter(finished__isnull=True, deadline__due_at__lte=timezone.now())
+    elif due == DUE_THIS_WEEK:
+        today = timezone.localdate()
+        sunday = today + datetime.timedelta(days=6 - today.weekday())
+        end = timezone.make_aware(datetime.datetime.combine(sunday, datetime.time.max))
+        tasks = tasks.filter(finished__isnull=True, deadline__due_at__lte=end)
     return tasks
 
 

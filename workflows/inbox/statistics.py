@@ -38,6 +38,7 @@ class DecisionTimes:
 class ProcessStatistics:
     flow_class: Any
     open_count: int = 0
+    overdue_count: int = 0
     windows: list[DecisionTimes] = field(default_factory=list)
 
     @property
@@ -61,9 +62,9 @@ def percentile(values: list[timedelta], fraction: float) -> timedelta | None:
 
 
 def task_statistics(*, now: datetime | None = None) -> list[ProcessStatistics]:
-    """Per registered flow: its open human tasks, and the median and 90th percentile of the
-    time from a human task's creation to its completion over the last 30 and 90 days.
-    For approvers, who see every process."""
+    """Per registered flow: its open human tasks (and how many of them are overdue), and the
+    median and 90th percentile of the time from a human task's creation to its completion
+    over the last 30 and 90 days. For approvers, who see every process."""
     now = now or timezone.now()
     flows = registered_flows()
     result = {flow: ProcessStatistics(flow) for flow in flows}
@@ -71,11 +72,15 @@ def task_statistics(*, now: datetime | None = None) -> list[ProcessStatistics]:
     for row in (
         human.filter(status__in=OPEN_STATUSES)
         .values("process__flow_class")
-        .annotate(open_count=Count("pk"))
+        .annotate(
+            open_count=Count("pk"),
+            overdue_count=Count("pk", filter=Q(deadline__due_at__lte=now)),
+        )
         .order_by()
     ):
         if row["process__flow_class"] in result:
-            result[row["process__flow_class"]].open_count = row["open_count"]
+            process = result[row["process__flow_class"]]
+            process.open_count, process.overdue_count = row["open_count"], row["overdue_count"]
     done = human.filter(status=STATUS.DONE, finished__gte=now - timedelta(days=max(WINDOWS_DAYS)))
     if connection.vendor == "postgresql":
         _decision_times_in_database(done, result, now)

@@ -182,9 +182,36 @@ def test_inbox_shows_due_dates_soonest_first_and_marks_overdue(
     with time_machine.travel(MONDAY + timedelta(days=5), tick=False):
         page = client.get(reverse("inbox:index") + "?tab=available").content.decode()
     assert page.index(str(sooner)) < page.index(str(later))
-    assert page.count("Overdue") == 1
-    assert page.count("Due soon") == 0
+    assert page.count('class="due-mark overdue">Overdue<') == 1
+    assert page.count('class="due-mark soon"') == 0
     assert "2026-12-14 09:00" in page
+
+
+def test_the_inbox_filters_overdue_tasks_and_those_due_this_week(
+    people, client, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(MONDAY, tick=False):
+        later = submit_application(django_capture_on_commit_callbacks, n=1)
+    with time_machine.travel(MONDAY - timedelta(days=3), tick=False):
+        sooner = submit_application(django_capture_on_commit_callbacks, n=2)
+    client.force_login(people["approver"])
+    url = reverse("inbox:index") + "?tab=available&due="
+
+    # Five days on, the earlier review is overdue and the later one due the next Monday.
+    with time_machine.travel(MONDAY + timedelta(days=5), tick=False):
+        overdue = client.get(url + "overdue").content.decode()
+        this_week = client.get(url + "week").content.decode()
+        anytime = client.get(url).content.decode()
+    with time_machine.travel(MONDAY + timedelta(days=7), tick=False):
+        next_week = client.get(url + "week").content.decode()
+
+    assert str(sooner) in overdue
+    assert str(later) not in overdue
+    assert str(sooner) in this_week
+    assert str(later) not in this_week
+    assert str(sooner) in anytime
+    assert str(later) in anytime
+    assert str(later) in next_week
 
 
 def test_an_admins_time_limit_wins_over_the_environment(
@@ -218,3 +245,19 @@ def test_an_admin_enters_holidays_and_make_up_days(db, client):
     # A Friday: the make-up Saturday counts, Sunday does not.
     friday = datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI)
     assert add_working_days(friday, 1) == datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI)
+
+
+def test_the_approvers_figures_count_the_overdue_tasks_per_process(
+    people, django_capture_on_commit_callbacks
+):
+    from workflows.inbox.statistics import task_statistics
+    from workflows.onboarding.flows import OnboardingFlow
+
+    with time_machine.travel(MONDAY, tick=False):
+        submit_application(django_capture_on_commit_callbacks, n=1)
+    with time_machine.travel(MONDAY - timedelta(days=3), tick=False):
+        submit_application(django_capture_on_commit_callbacks, n=2)
+
+    at = MONDAY + timedelta(days=5)  # the earlier review fell due the day before
+    onboarding = next(p for p in task_statistics(now=at) if p.flow_class is OnboardingFlow)
+    assert (onboarding.open_count, onboarding.overdue_count) == (2, 1)
