@@ -226,24 +226,49 @@ def approver_revoke(*, user: User, actor: User | None) -> User:
 
 
 def _approver_role_set(*, user: User, actor: User | None, approver: bool) -> User:
+    _lock_for_role_change(user=user, actor=actor)
+    return _role_group_set(
+        user=user,
+        actor=actor,
+        group=approvers_group(),
+        member=approver,
+        action="approver.granted" if approver else "approver.revoked",
+        states=(ROLE_USER, ROLE_APPROVER) if approver else (ROLE_APPROVER, ROLE_USER),
+    )
+
+
+def _lock_for_role_change(*, user: User, actor: User | None) -> None:
+    """Only a superuser changes roles (None: the system, a command); two changes of one
+    person's roles queue on their row, so each sees the other's outcome."""
     if actor is not None and not (actor.is_active and actor.is_superuser):
         raise PermissionDenied
-    # Two changes of one person's role queue here, so each sees the other's outcome.
     User.objects.select_for_update().filter(pk=user.pk).get()
-    group = approvers_group()
-    if user.groups.filter(pk=group.pk).exists() == approver:
+
+
+def _role_group_set(
+    *,
+    user: User,
+    actor: User | None,
+    group: Group,
+    member: bool,
+    action: str,
+    states: tuple[str, str] = ("", ""),
+) -> User:
+    """Put `user` in `group` or take them out, audited as `action`; nothing when they already
+    are where they should be."""
+    if user.groups.filter(pk=group.pk).exists() == member:
         return user
-    if approver:
+    if member:
         user.groups.add(group)
     else:
         user.groups.remove(group)
     forget_permissions(user)
     audit.record(
-        action="approver.granted" if approver else "approver.revoked",
+        action=action,
         actor=actor,
         target=user,
-        from_state=ROLE_USER if approver else ROLE_APPROVER,
-        to_state=ROLE_APPROVER if approver else ROLE_USER,
+        from_state=states[0],
+        to_state=states[1],
         payload={"username": user.username},
     )
     return user
@@ -253,26 +278,16 @@ def _approver_role_set(*, user: User, actor: User | None, approver: bool) -> Use
 def approver_lead_set(*, user: User, actor: User | None, lead: bool) -> User:
     """Add `user` to the approver leads (who reassign approver tasks), or take them out.
     Only an approver leads. Idempotent like `approver_grant`; `actor` as there."""
-    if actor is not None and not (actor.is_active and actor.is_superuser):
-        raise PermissionDenied
-    User.objects.select_for_update().filter(pk=user.pk).get()
+    _lock_for_role_change(user=user, actor=actor)
     if lead and not selectors.user_is_approver(user):
         raise ValidationError(_("Only an approver can lead the approvers."))
-    group = approver_leads_group()
-    if user.groups.filter(pk=group.pk).exists() == lead:
-        return user
-    if lead:
-        user.groups.add(group)
-    else:
-        user.groups.remove(group)
-    forget_permissions(user)
-    audit.record(
-        action="approver.lead_granted" if lead else "approver.lead_revoked",
+    return _role_group_set(
+        user=user,
         actor=actor,
-        target=user,
-        payload={"username": user.username},
+        group=approver_leads_group(),
+        member=lead,
+        action="approver.lead_granted" if lead else "approver.lead_revoked",
     )
-    return user
 
 
 def notify(
