@@ -5,7 +5,8 @@ from collections.abc import Callable
 import pytest
 from django.utils import translation
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory, application_fields, pdf_upload
+from workflows.onboarding import services as onboarding
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -33,3 +34,13 @@ def log_out(page, language: str = "en") -> None:
     _ = translator(language)
     page.get_by_role("button", name=_("Log out")).click()
     expect(page.get_by_role("banner").get_by_role("link", name=_("Log in"))).to_be_visible()
+
+
+def submitted_application(name: str, n: int):
+    """An organization application its applicant ("applicant") has submitted, made before the
+    browser starts (signing and the ORM run outside Playwright's event loop)."""
+    applicant = UserFactory(username="applicant")
+    application = onboarding.application_create(
+        applicant=applicant, certificate=pdf_upload(), **application_fields(n, name=name)
+    )
+    return onboarding.application_submit(application_id=application.pk, actor=applicant)

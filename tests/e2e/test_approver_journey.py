@@ -5,9 +5,8 @@ application, with its signed approval letter."""
 import pytest
 
 from accounts.models import Organization
-from tests.e2e.helpers import expect, log_in, log_out
-from tests.factories import UserFactory, application_fields, pdf_upload
-from workflows.onboarding import services as onboarding
+from tests.e2e.helpers import expect, log_in, log_out, submitted_application
+from tests.factories import UserFactory
 from workflows.onboarding.models import OrganizationApplication
 
 pytestmark = pytest.mark.e2e
@@ -18,11 +17,7 @@ NAME = "Harbour Lights Volunteers"
 
 @pytest.fixture
 def submitted(transactional_db) -> OrganizationApplication:
-    applicant = UserFactory(username="applicant")
-    application = onboarding.application_create(
-        applicant=applicant, certificate=pdf_upload(), **application_fields(77, name=NAME)
-    )
-    return onboarding.application_submit(application_id=application.pk, actor=applicant)
+    return submitted_application(NAME, 77)
 
 
 def test_an_approver_claims_reviews_and_approves_an_application(submitted, page, check_page):

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from tests.e2e.helpers import expect, log_in, log_out
-from tests.factories import UserFactory, application_fields, pdf_upload
-from workflows.onboarding import services as onboarding
+from tests.e2e.helpers import expect, log_in, log_out, submitted_application
+from tests.factories import UserFactory
 from workflows.onboarding.models import OrganizationApplication
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +19,7 @@ NAME = "Riverside Meals on Wheels"
 
 @pytest.fixture
 def submitted(transactional_db) -> OrganizationApplication:
-    applicant = UserFactory(username="applicant")
-    application = onboarding.application_create(
-        applicant=applicant, certificate=pdf_upload(), **application_fields(78, name=NAME)
-    )
-    return onboarding.application_submit(application_id=application.pk, actor=applicant)
+    return submitted_application(NAME, 78)
 
 
 def test_a_delegate_claims_and_decides_for_an_absent_approver(submitted, page, check_page):

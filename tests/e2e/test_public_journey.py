@@ -5,10 +5,9 @@ the file itself."""
 import pytest
 
 from documents.models import Document
-from tests.e2e.helpers import expect
-from tests.factories import UserFactory, application_fields, pdf_upload
+from tests.e2e.helpers import expect, submitted_application
+from tests.factories import UserFactory
 from tests.workflows.onboarding.helpers import decide
-from workflows.onboarding import services as onboarding
 from workflows.review.forms import Decision
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +19,7 @@ NAME = "Lakeside Neighbours Association"
 def approval_letter(transactional_db) -> Document:
     # Made before the browser starts: signing calls asyncio.run, which cannot run in a thread
     # where Playwright's event loop is running.
-    applicant = UserFactory(username="applicant")
-    application = onboarding.application_create(
-        applicant=applicant, certificate=pdf_upload(), **application_fields(31, name=NAME)
-    )
-    onboarding.application_submit(application_id=application.pk, actor=applicant)
+    application = submitted_application(NAME, 31)
     decide(application, UserFactory(username="approver", approver=True), Decision.APPROVE)
     return Document.objects.filter(kind="approval_letter").latest("version")
 
