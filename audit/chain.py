@@ -4,6 +4,7 @@ that writing and verifying share one rule."""
 import datetime as dt
 import hashlib
 import json
+import secrets
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -26,11 +27,23 @@ def canonical_fields(event: Any) -> dict[str, Any]:
     }
 
 
+def _canonical_text(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def compute_hash(event: Any) -> str:
-    data = json.dumps(
-        canonical_fields(event), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical_text(canonical_fields(event)).encode("utf-8")).hexdigest()
+
+
+def hash_template(event: Any) -> tuple[str, str]:
+    """The text `compute_hash` hashes, split around the previous hash: for any `prev`,
+    sha256(prefix + prev + suffix) is the hash of `event` with `prev_hash = prev`. It lets the
+    database read the chain's head and hash the event in the statement that appends it."""
+    marker = f"prev-{secrets.token_hex(16)}"
+    text = _canonical_text({**canonical_fields(event), "prev_hash": marker})
+    # Every other value is escaped JSON that cannot hold the random marker: it appears once.
+    prefix, _marker, suffix = text.partition(f'"prev_hash":"{marker}"')
+    return prefix + '"prev_hash":"', '"' + suffix
 
 
 def checkpoint_payload(

@@ -16,6 +16,9 @@ acting_for_person: ContextVar[tuple[int, str] | None] = ContextVar(
     "acting_for_person", default=None
 )
 
+# The events recorded inside `audit.services.recording()`, in order, or None outside it.
+recorded_events: ContextVar[list | None] = ContextVar("recorded_events", default=None)
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address in the form the database hands back, or None when there is none.

@@ -35,24 +35,6 @@ def audit_event_list_for_target(
     )
 
 
-def audit_outcome_since(*, actor: Any, target: models.Model, since: Any) -> str:
-    """The newest state change `actor` recorded on `target` from `since` on (its action code),
-    or "": what a task's work decided."""
-    return (
-        AuditEvent.objects.filter(
-            target_type=ContentType.objects.get_for_model(target),
-            target_id=str(target.pk),
-            actor=actor,
-            created_at__gte=since,
-        )
-        .exclude(to_state="")
-        .order_by("-pk")
-        .values_list("action", flat=True)
-        .first()
-        or ""
-    )
-
-
 def audit_chain_first_break() -> AuditEvent | None:
     """Walk the chain in order; return the first event whose link or hash does not hold."""
     expected_prev = GENESIS_HASH

@@ -9,16 +9,33 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, compute_hash
-from .context import acting_for_person, client_ip, current_request
+from .chain import GENESIS_HASH, hash_template
+from .context import acting_for_person, client_ip, current_request, recorded_events
 from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
 from .selectors import audit_chain_head, audit_checkpoint_latest
 
 # Arbitrary constant key for pg_advisory_xact_lock: all appends queue on it.
 _ADVISORY_LOCK_KEY = 0x0ACC0D
+
+# How an append reads the chain's head (on PostgreSQL: waits for the append lock first; both
+# calls of one statement wait for the same lock, the second finds it held) and hashes the event
+# text around it: (head, its parameters, digest); by `connection.vendor == "postgresql"`.
+_APPEND_SQL = {
+    True: (
+        "COALESCE(accord_audit_chain_head(%s), %s)",
+        (_ADVISORY_LOCK_KEY, GENESIS_HASH),
+        "encode(sha256(convert_to(%s || {head} || %s, 'UTF8')), 'hex')",
+    ),
+    False: (
+        "COALESCE((SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1), %s)",
+        (GENESIS_HASH,),
+        "accord_sha256(%s || {head} || %s)",  # audit.apps registers it on SQLite
+    ),
+}
 
 # A refusal repeated within this window (same person, object and reason) is recorded once, so
 # that a scripted loop cannot flood the chain.
@@ -39,11 +56,11 @@ def record(
     """Append one event to the chain.
 
     Appends are serialized (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions hold
-    the database write lock) so that two events never claim the same predecessor. The lock
-    lasts until the transaction ends, so the transaction's later appends know the newest hash
-    without asking. The event is part of the caller's transaction: a rolled-back action
-    leaves no audit row. No savepoint: a failed append fails the caller's whole transaction,
-    which is what an action whose audit row cannot be written deserves.
+    the database write lock) so that two events never claim the same predecessor; the lock
+    lasts until the transaction ends. One statement reads the chain's head, hashes the event
+    and stores it (see `_append`). The event is part of the caller's transaction: a
+    rolled-back action leaves no audit row. No savepoint: a failed append fails the caller's
+    whole transaction, which is what an action whose audit row cannot be written deserves.
     """
     request = request or current_request.get()
     actor = _actor_of(actor, request)
@@ -64,12 +81,34 @@ def record(
         ip_address=client_ip(request),
         # Round-trip through JSON so the stored payload hashes the same when read back.
         payload=json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder)),
-        prev_hash=_chain_head(),
     )
-    event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    _remember_head(event.hash)
+    _append(event)
+    sink = recorded_events.get()
+    if sink is not None:
+        sink.append(event)
     return event
+
+
+def _append(event: AuditEvent) -> None:
+    """INSERT `event` with the append lock taken, the newest event's hash read as its
+    `prev_hash` and its own `hash` computed, all by the database in that one statement
+    (`chain.hash_template` gives the text around the previous hash; RETURNING gives both
+    hashes back). Same rule as `chain.compute_hash`, which `verify_audit` applies."""
+    prefix, suffix = hash_template(event)
+    head, head_params, digest = _APPEND_SQL[connection.vendor == "postgresql"]
+    # Constant SQL; every value is a parameter.
+    event.prev_hash = RawSQL(head, head_params)  # noqa: S611
+    event.hash = RawSQL(digest.format(head=head), [prefix, *head_params, suffix])  # noqa: S611
+    meta = AuditEvent._meta
+    returning = [meta.pk, meta.get_field("prev_hash"), meta.get_field("hash")]
+    # Model.save() cannot return columns other than the key; the manager's insert can.
+    ((event.pk, event.prev_hash, event.hash),) = AuditEvent._base_manager._insert(
+        [event],
+        fields=[field for field in meta.concrete_fields if field is not meta.pk],
+        returning_fields=returning,
+    )
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 @transaction.atomic(savepoint=False)
@@ -139,6 +178,36 @@ def acting_for(person: Any) -> Iterator[None]:
         acting_for_person.reset(token)
 
 
+@contextmanager
+def recording() -> Iterator[list[AuditEvent]]:
+    """The events recorded inside the block, in order (also those of an inner `recording`),
+    so that a caller learns what its callees recorded without reading them back."""
+    events: list[AuditEvent] = []
+    outer = recorded_events.get()
+    token = recorded_events.set(events)
+    try:
+        yield events
+    finally:
+        recorded_events.reset(token)
+        if outer is not None:
+            outer.extend(events)
+
+
+def outcome_of(events: list[AuditEvent], *, actor: Any, target: models.Model) -> str:
+    """The newest state change `actor` recorded on `target` among `events` (its action
+    code), or "": what a task's work decided."""
+    target_type = ContentType.objects.get_for_model(target)
+    for event in reversed(events):
+        if (
+            event.to_state
+            and event.actor_id == actor.pk
+            and event.target_type_id == target_type.pk
+            and event.target_id == str(target.pk)
+        ):
+            return event.action
+    return ""
+
+
 def _actor_of(actor: Any, request: HttpRequest | None) -> Any:
     """The given actor, else the request's signed-in user; None for nobody or an unsaved user."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
@@ -148,29 +217,8 @@ def _actor_of(actor: Any, request: HttpRequest | None) -> Any:
     return actor
 
 
-class _Head:
-    """The last hash this transaction appended, registered as a (no-op) on-commit hook.
-
-    Django drops a transaction's hooks when it commits or rolls back, and the hooks of a
-    savepoint when that savepoint rolls back, which also releases any lock taken inside it.
-    So while this object is still among the connection's hooks, the append lock is still held
-    and no other event can have followed `hash`.
-    """
-
-    __slots__ = ("hash",)
-
-    def __init__(self, hash_: str) -> None:
-        self.hash = hash_
-
-    def __call__(self) -> None:
-        pass
-
-
 def _chain_head() -> str:
     """The hash of the newest event, with the append lock held until the transaction ends."""
-    head = getattr(connection, "accord_audit_head", None)
-    if head is not None and any(hook is head for _sids, hook, *_ in connection.run_on_commit):
-        return head.hash
     if connection.vendor == "postgresql":
         # The lock, then a read with a snapshot taken after it (migration 0004).
         with connection.cursor() as cursor:
@@ -188,12 +236,6 @@ def _lock_appends() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-
-
-def _remember_head(hash_: str) -> None:
-    # A later append in the same transaction skips the lock and the read of the last hash.
-    connection.accord_audit_head = _Head(hash_)
-    transaction.on_commit(connection.accord_audit_head)
 
 
 class CheckpointRefusedError(Exception):

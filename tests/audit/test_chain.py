@@ -2,14 +2,16 @@
 where."""
 
 import datetime
+import hashlib
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from audit import services as audit
-from audit.chain import GENESIS_HASH, compute_hash
+from audit.chain import GENESIS_HASH, compute_hash, hash_template
 from audit.models import AuditEvent
 from tests.factories import UserFactory
 
@@ -176,21 +178,37 @@ def test_request_addresses_are_stored_as_the_database_returns_them(rf, db, remot
     assert "Audit chain intact: 1 events verified." in verify()
 
 
-def test_a_transactions_later_appends_neither_lock_nor_read_the_chain_again(db):
+def test_each_append_is_one_statement_that_links_to_the_event_before_it(db):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    before = audit.record(action="test.before")
     with CaptureQueriesContext(connection) as queries:
-        first = audit.record(action="test.one")
-        after_first = len(queries)
+        first = audit.record(action="test.one", payload={"note": '换行\n"引号" ☃'})
         second = audit.record(action="test.two")
         third = audit.record(action="test.three")
 
-    # The head (on PostgreSQL the lock and the read in one call), then the insert.
-    assert after_first == 2
-    assert len(queries) == after_first + 2  # one insert each
+    # The lock, the read of the head, the hash and the insert: one statement per event.
+    assert [q["sql"].split()[0] for q in queries] == ["INSERT"] * 3
+    assert first.prev_hash == before.hash
     assert (second.prev_hash, third.prev_hash) == (first.hash, second.hash)
-    assert "Audit chain intact: 3 events verified." in verify()
+    stored = AuditEvent.objects.get(pk=first.pk)
+    assert (stored.prev_hash, stored.hash) == (first.prev_hash, first.hash)
+    assert stored.hash == compute_hash(stored)
+    assert "Audit chain intact: 4 events verified." in verify()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"prev_hash": "x", "z": ['"prev_hash":"']}, {"名字": "张三\u2028", "n": 1.5}],
+)
+def test_the_hash_template_around_the_previous_hash_gives_the_events_hash(db, payload):
+    event = AuditEvent(
+        created_at=timezone.now(), action="test.template", payload=payload, prev_hash="ab" * 32
+    )
+    prefix, suffix = hash_template(event)
+    digest = hashlib.sha256((prefix + event.prev_hash + suffix).encode("utf-8")).hexdigest()
+    assert digest == compute_hash(event)
 
 
 def test_an_append_after_a_rolled_back_savepoint_links_to_the_event_before_it(db):

@@ -25,7 +25,6 @@ from accounts.models import User
 from accounts.roles import approver_leads_group, escalation_group
 from accounts.selectors import is_standing_in, user_is_approver
 from accounts.services import notify, notify_all
-from audit.selectors import audit_outcome_since
 
 from . import permissions
 from .base import lock_processes, task_audit_target
@@ -228,13 +227,13 @@ def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
             raise PermissionDenied
         activation = flow_task.activation_class(task)
         activation.start(None)
-        began = timezone.now()
         # A delegate's work is recorded as done on behalf of the person they stand in for.
         behalf_of = (task.data or {}).get("on_behalf_of")
         represented = User.objects.filter(pk=behalf_of).first() if behalf_of else None
         with audit.acting_for(represented):
-            yield task
-            outcome = audit_outcome_since(actor=user, target=task_audit_target(task), since=began)
+            with audit.recording() as events:
+                yield task
+            outcome = audit.outcome_of(events, actor=user, target=task_audit_target(task))
             if outcome:
                 # What the person decided (approved, signed, declined…), for "Done by me".
                 task.data = {**(task.data or {}), "outcome": outcome}
