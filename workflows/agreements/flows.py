@@ -14,7 +14,6 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow
 
 from accounts.models import Community, Organization
 from accounts.selectors import (
@@ -23,7 +22,7 @@ from accounts.selectors import (
     organization_signers,
     user_list_approvers,
 )
-from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.inbox.base import AccordFlow, End, If, TaskNode, start_node
 from workflows.inbox.deadlines import Due
 
 from . import permissions, task_views
@@ -57,7 +56,7 @@ class AgreementFlow(AccordFlow):
         .Next(this.route_signature)
     )
 
-    route_signature = flow.If(this.organization_signed).Then(this.countersign).Else(this.end)
+    route_signature = If(this.organization_signed).Then(this.countersign).Else(this.end)
 
     countersign = (
         TaskNode(
@@ -71,7 +70,7 @@ class AgreementFlow(AccordFlow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = End()
 
     def organization_signed(self, activation: Any) -> bool:
         # Read afresh: the signature was saved by a service on another instance of the row.
@@ -117,7 +116,7 @@ class TerminationFlow(AccordFlow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = End()
 
     def claimable_q(self, user: Any) -> Q:
         if not permissions.is_approver(user):

@@ -12,9 +12,14 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.urls import include, path
+from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.context import context
 from viewflow.workflow.models import Process
+from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
+from viewflow.workflow.status import STATUS
 
 
 def lock_processes(rows: QuerySet[Process]) -> Any:
@@ -133,9 +138,77 @@ def task_audit_target(task: Any) -> Any:
     return task.flow_task.flow_class.instance.audit_target(task.process)
 
 
+# viewflow's gateway and end nodes act in a savepoint so that, when a job runs them with errors
+# kept (`propagate_exception=False`), a failure leaves an ERROR task behind. Accord's requests
+# propagate errors and roll the whole completion back: no savepoint is needed then.
+def _kept_errors_savepoint() -> Any:
+    return transaction.atomic(savepoint=not context.propagate_exception)
+
+
+class _StartActivation(flow.StartHandle.activation_class):
+    @Activation.status.super()
+    def execute(self) -> None:
+        """viewflow's start, inside the caller's transaction as a part of it (no savepoint)
+        and without the flow lock: nobody else can see, let alone lock, a process this
+        transaction has just inserted."""
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        with transaction.atomic(savepoint=False):
+            self.process.save()
+            self.complete()
+            flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            self.activate_next()
+
+
+class _StartHandle(flow.StartHandle):
+    activation_class = _StartActivation
+
+
 def start_node() -> Any:
     """The `start` node every Accord flow begins with (see `AccordFlow.start_process`)."""
-    return flow.StartHandle(this.start_process)
+    return _StartHandle(this.start_process)
+
+
+class _IfActivation(flow.If.activation_class):
+    @Activation.status.super()
+    def activate(self) -> None:
+        with self.exception_guard(), _kept_errors_savepoint():
+            self._condition_result = self.flow_task._condition(self)
+
+
+class If(flow.If):
+    """viewflow's If gateway without a savepoint while errors propagate."""
+
+    activation_class = _IfActivation
+
+
+class _EndActivation(flow.End.activation_class):
+    @Activation.status.super()
+    def activate(self) -> None:
+        """Finish the process when no other task of it is open: viewflow's End, without a
+        savepoint while errors propagate, and saving the process's own columns only (its
+        subclass row, the subject's key, does not change)."""
+        with self.exception_guard(), _kept_errors_savepoint():
+            self.task.started = timezone.now()
+            task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+            tasks = self.flow_class.task_class._default_manager
+            finished = (
+                not tasks.filter(process=self.process, finished__isnull=True)
+                .exclude(pk=self.task.pk)
+                .exists()
+            )
+            if finished:
+                self.process.status = STATUS.DONE
+                self.process.finished = timezone.now()
+                self.process.save(update_fields=["status", "finished"])
+            task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+            if finished:
+                flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class End(flow.End):
+    """viewflow's End without a savepoint while errors propagate, saving less."""
+
+    activation_class = _EndActivation
 
 
 class TaskNode(flow.View):

@@ -6,8 +6,10 @@ node's policy, and writes the audit event. A task that changed hands or finished
 raises `TaskUnavailable`, which views turn into a clear message.
 """
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -203,6 +205,23 @@ def _release(task: Any, flow_task: Any, user: User) -> Any:
     return task
 
 
+# Set inside `task_complete`'s block, where a failure rolls the completion back as a whole.
+_completing: ContextVar[bool] = ContextVar("completing_a_task", default=False)
+
+
+def atomic_service(service: Callable[..., Any]) -> Callable[..., Any]:
+    """`transaction.atomic` for a process app's service: its own transaction, or a savepoint
+    in its caller's; no savepoint inside `task_complete`, whose block fails as a whole (a
+    savepoint there would never be rolled back to alone)."""
+
+    @functools.wraps(service)
+    def in_transaction(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(savepoint=not _completing.get()):
+            return service(*args, **kwargs)
+
+    return in_transaction
+
+
 @contextmanager
 def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
     """Complete a human task around the caller's domain work, atomically.
@@ -231,8 +250,12 @@ def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
         behalf_of = (task.data or {}).get("on_behalf_of")
         represented = User.objects.filter(pk=behalf_of).first() if behalf_of else None
         with audit.acting_for(represented):
-            with audit.recording() as events:
-                yield task
+            completing = _completing.set(True)
+            try:
+                with audit.recording() as events:
+                    yield task
+            finally:
+                _completing.reset(completing)
             outcome = audit.outcome_of(events, actor=user, target=task_audit_target(task))
             if outcome:
                 # What the person decided (approved, signed, declined…), for "Done by me".

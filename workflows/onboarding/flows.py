@@ -14,10 +14,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow
 
 from accounts.selectors import user_list_approvers
-from workflows.inbox.base import AccordFlow, TaskNode, start_node
+from workflows.inbox.base import AccordFlow, End, If, TaskNode, start_node
 from workflows.inbox.deadlines import Due
 from workflows.review.flows import back_to_reviewer, changes_requested
 
@@ -49,7 +48,7 @@ class OnboardingFlow(AccordFlow):
         .Next(this.route_decision)
     )
 
-    route_decision = flow.If(this.changes_were_requested).Then(this.revise).Else(this.end)
+    route_decision = If(this.changes_were_requested).Then(this.revise).Else(this.end)
 
     revise = (
         TaskNode(task_views.ReviseTaskView.as_view(), policy=permissions.can_submit)
@@ -58,7 +57,7 @@ class OnboardingFlow(AccordFlow):
         .Next(this.review)
     )
 
-    end = flow.End()
+    end = End()
 
     def changes_were_requested(self, activation: Any) -> bool:
         return changes_requested(OrganizationApplication, activation.process.application_id)

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +14,7 @@ from accounts.models import Organization, OrganizationMembership, User
 from accounts.states import expect_state
 from documents.files import field_file_save
 from documents.uploads import validate_upload
-from workflows.inbox.services import process_start
+from workflows.inbox.services import atomic_service, process_start
 from workflows.review.forms import Decision
 from workflows.review.services import review_decide
 
@@ -77,7 +76,7 @@ def _notify_applicant(
     )
 
 
-@transaction.atomic
+@atomic_service
 def application_create(
     *, applicant: User, certificate: UploadedFile | None = None, **fields: Any
 ) -> OrganizationApplication:
@@ -93,7 +92,7 @@ def application_create(
     return application
 
 
-@transaction.atomic
+@atomic_service
 def application_update(
     *,
     application_id: int,
@@ -142,7 +141,7 @@ def _require_complete(application: OrganizationApplication) -> None:
         )
 
 
-@transaction.atomic
+@atomic_service
 def application_submit(
     *, application_id: int, actor: User, expected_status: str | None = None
 ) -> OrganizationApplication:
@@ -161,7 +160,7 @@ def application_submit(
     return application
 
 
-@transaction.atomic
+@atomic_service
 def application_resubmit(*, application_id: int, actor: User) -> OrganizationApplication:
     """Resubmit after changes were requested. Called inside the revise task's completion; the
     review goes back to the reviewer who asked for the changes (see the flow)."""
@@ -196,7 +195,7 @@ DECISION_NOTICES = {
 }
 
 
-@transaction.atomic
+@atomic_service
 def application_review(
     *, application_id: int, actor: User, decision: str, comment: str = ""
 ) -> OrganizationApplication:

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +18,7 @@ from accounts.states import expect_state
 from documents.files import field_file_save
 from documents.uploads import validate_upload
 from signing.services import PasswordConfirmation
-from workflows.inbox.services import process_cancel, process_locked, process_start
+from workflows.inbox.services import atomic_service, process_cancel, process_locked, process_start
 
 from .. import pdfs, permissions
 from ..models import AgreementAttachment, AidAgreement
@@ -48,7 +47,7 @@ def _attach(agreement: AidAgreement, upload: UploadedFile, actor: User) -> Agree
     return attachment
 
 
-@transaction.atomic
+@atomic_service
 def agreement_create(
     *,
     actor: User,
@@ -75,7 +74,7 @@ def agreement_create(
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_update(
     *,
     agreement_id: int,
@@ -102,7 +101,7 @@ def agreement_update(
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_send(
     *, agreement_id: int, actor: User, expected_status: str | None = None
 ) -> AidAgreement:
@@ -138,7 +137,7 @@ def agreement_send(
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_sign(
     *, agreement_id: int, actor: User, password: str | PasswordConfirmation
 ) -> AidAgreement:
@@ -172,7 +171,7 @@ def agreement_sign(
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_decline(*, agreement_id: int, actor: User, reason: str) -> AidAgreement:
     agreement = locked(agreement_id)
     if not permissions.can_decline(agreement, actor):
@@ -194,7 +193,7 @@ def agreement_decline(*, agreement_id: int, actor: User, reason: str) -> AidAgre
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_countersign(
     *, agreement_id: int, actor: User, password: str | PasswordConfirmation
 ) -> AidAgreement:
@@ -224,7 +223,7 @@ def agreement_countersign(
     return agreement
 
 
-@transaction.atomic
+@atomic_service
 def agreement_withdraw(
     *, agreement_id: int, actor: User, expected_status: str | None = None
 ) -> AidAgreement:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
+from workflows.inbox.services import atomic_service
 
 from .. import selectors
 from ..models import AgreementReminder, AidAgreement, TerminationRequest
@@ -59,13 +60,13 @@ def _terminate_if_due(agreement_id: int, today: datetime.date) -> tuple[AidAgree
     return agreement, True
 
 
-@transaction.atomic
+@atomic_service
 def agreement_expire(*, agreement_id: int, today: datetime.date | None = None) -> AidAgreement:
     """Expire an active agreement whose end date has passed. Running it twice does nothing."""
     return _expire_if_due(agreement_id, today or timezone.localdate())[0]
 
 
-@transaction.atomic
+@atomic_service
 def agreement_terminate(*, agreement_id: int, today: datetime.date | None = None) -> AidAgreement:
     """End an agreement whose approved termination has reached its effective date."""
     return _terminate_if_due(agreement_id, today or timezone.localdate())[0]

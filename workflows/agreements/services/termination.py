@@ -3,14 +3,13 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
 from accounts.models import User
 from accounts.states import expect_state
-from workflows.inbox.services import process_start
+from workflows.inbox.services import atomic_service, process_start
 
 from .. import pdfs, permissions
 from ..models import TerminationRequest
@@ -18,7 +17,7 @@ from .common import Status, locked, notify, parties, record
 from .lifecycle import agreement_terminate
 
 
-@transaction.atomic
+@atomic_service
 def termination_request_create(
     *,
     agreement_id: int,
@@ -88,7 +87,7 @@ def _record_decision(request: TerminationRequest, *, action: str, actor: User, s
     )
 
 
-@transaction.atomic
+@atomic_service
 def termination_approve(*, request_id: int, actor: User, reason: str = "") -> TerminationRequest:
     """Approve: a platform-signed termination notice; the agreement ends on the effective date."""
     request = _locked_request(request_id)
@@ -112,7 +111,7 @@ def termination_approve(*, request_id: int, actor: User, reason: str = "") -> Te
     return request
 
 
-@transaction.atomic
+@atomic_service
 def termination_reject(*, request_id: int, actor: User, reason: str) -> TerminationRequest:
     """Reject: the agreement stays active."""
     request = _locked_request(request_id)
