@@ -106,34 +106,56 @@ def require_identities(*kinds: str) -> tuple[SigningIdentity, ...]:
 
 
 def signing_identities(
-    identity: SigningIdentity | None,
+    identity: SigningIdentity | models.Model | None,
 ) -> tuple[SigningIdentity, SigningIdentity, SigningIdentity]:
     """(the signer, the root, the time-stamping unit) in one query: `identity` read afresh
-    (another process may have revoked it since it was loaded), or the platform's own signing
-    identity when `identity` is None."""
+    (another process may have revoked it since it was loaded); for an organization or a
+    community, its current identity (issued or renewed first when it has none or it nears its
+    end, as `identity_for_owner` does); the platform's own signing identity for None."""
     if identity is None:
         (platform, root, unit), _also = _platform_and(
             (Kind.PLATFORM, Kind.ROOT, Kind.TIMESTAMPING), also=None
         )
         return platform, root, unit
-    (root, unit), fresh = _platform_and((Kind.ROOT, Kind.TIMESTAMPING), also=identity.pk)
+    if not isinstance(identity, SigningIdentity):
+        return _owner_identities(identity)
+    (root, unit), fresh = _platform_and(
+        (Kind.ROOT, Kind.TIMESTAMPING), also=models.Q(pk=identity.pk)
+    )
     if fresh is None:
         raise SigningIdentity.DoesNotExist(f"Signing identity {identity.pk} no longer exists.")
     return fresh, root, unit
 
 
+def _owner_identities(
+    owner: models.Model,
+) -> tuple[SigningIdentity, SigningIdentity, SigningIdentity]:
+    kind = _owner_kind(owner)
+    current = models.Q(
+        kind=kind,
+        owner_type=ContentType.objects.get_for_model(owner),
+        owner_id=str(owner.pk),
+        revoked_at=None,
+    )
+    (root, unit), identity = _platform_and((Kind.ROOT, Kind.TIMESTAMPING), also=current)
+    if identity is None or identity.not_after - RENEWAL_MARGIN <= timezone.now():
+        identity = _issue_identity(owner, kind, None)
+    return identity, root, unit
+
+
 def _platform_and(
-    kinds: tuple[str, ...], *, also: int | None
+    kinds: tuple[str, ...], *, also: models.Q | None
 ) -> tuple[tuple[SigningIdentity, ...], SigningIdentity | None]:
+    """The platform's current identities of `kinds`, and the row `also` picks (None: none)."""
     current = models.Q(kind__in=kinds, owner_type=None, revoked_at=None)
-    rows = SigningIdentity.objects.filter(current | models.Q(pk=also) if also else current)
+    rows = SigningIdentity.objects.filter(current | also if also is not None else current)
     newest: dict[str, SigningIdentity] = {}
     other = None
     for row in rows.order_by("created_at", "pk"):
-        if row.pk == also:
-            other = row
         if row.kind in kinds and row.owner_type_id is None and row.revoked_at is None:
             newest[row.kind] = row
+        elif also is not None:
+            other = row  # the newest that `also` picks
     if any(kind not in newest for kind in kinds):
         raise RuntimeError("The platform PKI is not set up: run `manage.py init_pki`.")
     return tuple(newest[kind] for kind in kinds), other

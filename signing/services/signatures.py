@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,7 +153,7 @@ def sign_pdf(
 def _sign_document(
     *,
     document: Document,
-    identity: SigningIdentity | None,
+    identities: tuple[SigningIdentity, SigningIdentity, SigningIdentity],
     user,
     field_name: str,
     reason: str,
@@ -166,7 +166,7 @@ def _sign_document(
 ) -> Document:
     # An outdated `document` is refused (stale) when the signed copy is stored, with the
     # versions locked; the callers' own state checks make that rare enough not to ask first.
-    identity, root, unit = signing_identities(identity)
+    identity, root, unit = identities
     identity = _ensure_usable(identity, user=user, target=document)
     with document.file.open("rb") as stored:
         original = stored.read()
@@ -227,7 +227,7 @@ def _sign_document(
 def document_sign(
     *,
     document: Document,
-    identity: SigningIdentity,
+    identity: SigningIdentity | models.Model,
     user,
     password: str | PasswordConfirmation,
     field_name: str,
@@ -239,7 +239,8 @@ def document_sign(
     stamp_background: bytes | None = None,
     owner=None,
 ) -> Document:
-    """A person signs `document` with `identity`, confirming with their password.
+    """A person signs `document` with `identity` (or with the current identity of the
+    organization or community given instead), confirming with their password.
 
     Returns the new version (the same PDF plus the signature) with its SignatureRecord.
     A wrong password or an unusable identity raises SignatureRefusedError and writes a
@@ -249,14 +250,15 @@ def document_sign(
     passes the PasswordConfirmation it returned as `password`. `owner` is the document's
     owner when the caller has it at hand (saves reading it again).
     """
+    identities = signing_identities(identity)
     if isinstance(password, PasswordConfirmation):
         if not password.confirms(user):
-            raise _wrong_password(user=user, identity=identity, target=document)
+            raise _wrong_password(user=user, identity=identities[0], target=document)
     else:
-        signer_password_check(user=user, password=password, target=document, identity=identity)
+        signer_password_check(user=user, password=password, target=document, identity=identities[0])
     return _sign_document(
         document=document,
-        identity=identity,
+        identities=identities,
         user=user,
         field_name=field_name,
         reason=reason,
@@ -285,7 +287,7 @@ def document_sign_as_platform(
     password. Returns the new version."""
     return _sign_document(
         document=document,
-        identity=None,  # the platform's own
+        identities=signing_identities(None),  # the platform's own
         user=None,
         field_name=field_name,
         reason=reason,

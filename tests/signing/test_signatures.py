@@ -568,3 +568,31 @@ def test_each_wrong_signing_password_counts_as_a_failed_login(unsigned_document,
 
     attempt = AccessAttempt.objects.get(username="signer")
     assert (attempt.ip_address, attempt.failures_since_start) == ("203.0.113.9", 2)
+
+
+def test_signing_for_an_organization_uses_its_current_identity_and_replaces_a_revoked_one(
+    unsigned_document, org_identity
+):
+    organization = org_identity.owner
+    signer = UserFactory(username="signer")
+
+    first = _sign_with(unsigned_document, organization, signer, PASSWORD)
+    assert SignatureRecord.objects.get(document=first).identity == org_identity
+
+    services.identity_revoke(identity=org_identity, reason=Reason.SUPERSEDED)
+    second = services.document_sign(
+        document=first,
+        identity=organization,
+        user=signer,
+        password=PASSWORD,
+        field_name="community",
+        reason="Agree as well",
+        stamp_background=chinese_label_png(),
+    )
+
+    replacement = SignatureRecord.objects.get(document=second).identity
+    assert replacement != org_identity
+    assert replacement.owner == organization
+    assert replacement.revoked_at is None
+    with second.file.open("rb") as stored:
+        assert services.validate_pdf(stored.read()).ok is True

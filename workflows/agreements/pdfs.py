@@ -134,7 +134,7 @@ def sign_for_organization(
     return signing_services.document_sign(
         document=document,
         owner=agreement,
-        identity=signing_services.identity_for_owner(agreement.organization),
+        identity=agreement.organization,
         user=actor,
         password=password,
         field_name=ORGANIZATION_BOX.field,
@@ -155,7 +155,7 @@ def countersign_for_community(
     return signing_services.document_sign(
         document=agreement.document,
         owner=agreement,
-        identity=signing_services.identity_for_owner(agreement.community),
+        identity=agreement.community,
         user=actor,
         password=password,
         field_name=COMMUNITY_BOX.field,
