@@ -23,6 +23,11 @@ def _fresh_verification_code() -> str:
     return new_verification_code()
 
 
+def document_code_new() -> str:
+    """A code for a document its owner does not have yet (see `document_render`)."""
+    return _fresh_verification_code()
+
+
 def _last_version(*, owner_type: ContentType, owner_id: str, kind: str) -> tuple[int, str]:
     """The highest stored version and the document's code, (0, "") when none; locks the
     existing versions.
@@ -134,6 +139,7 @@ def document_render(
     context: dict[str, Any],
     language: str,
     created_by: Any = None,
+    document_code: str = "",
 ) -> Document:
     """Render `template_name` and store it as the next version of `owner`'s `kind` document.
 
@@ -142,8 +148,12 @@ def document_render(
     `context`. Rendering happens before any database write or lock, so a render error
     (MissingContextError, MissingGlyphError…) leaves neither a row nor a file. Audited as
     `document.generated` on the owner.
+
+    `document_code`: the code of `owner`'s `kind` document when the caller has it at hand
+    (`document_code_new()` for a document the owner does not have yet); otherwise it is read.
+    Either way it is checked again with the versions locked: a wrong one is refused as stale.
     """
-    code = _document_code(owner, kind)
+    code = document_code or _document_code(owner, kind)
     rendered = render_pdf(
         template_name,
         {**context, "verification_code": code, "document_title": title},

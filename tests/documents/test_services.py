@@ -375,3 +375,20 @@ def test_a_stage_is_claimed_once_and_completed_with_its_document(organization):
     other = services.document_stage_claim(owner=organization, stage="letter:revoked")
     assert other is not None
     assert other.pk != claim.pk
+
+
+def test_a_code_the_caller_knows_saves_the_read_and_a_wrong_one_is_refused_as_stale(
+    organization,
+):
+    first = render_letter(organization, document_code=services.document_code_new())
+    assert first.document_code == first.verification_code
+
+    second = render_letter(organization, document_code=first.document_code)
+    assert (second.version, second.document_code) == (2, first.document_code)
+
+    # A "new document" code for an owner that has the document already: its pages would print
+    # a code that is not the document's.
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        render_letter(organization, document_code=services.document_code_new())
+    assert refused.value.code == "stale"
+    assert Document.objects.filter(owner_id=str(organization.pk)).count() == 2

@@ -85,6 +85,10 @@ def _agreement_context(agreement: AidAgreement) -> dict[str, Any]:
 
 def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
     """Render the agreement once, when it is sent: the version both parties sign."""
+    if agreement.document_id is None:
+        code = documents_services.document_code_new()
+    else:
+        code = agreement.document.document_code
     return documents_services.document_render(
         owner=agreement,
         kind=AGREEMENT,
@@ -93,6 +97,7 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
         context=_agreement_context(agreement),
         language=agreement.language,
         created_by=actor,
+        document_code=code,
     )
 
 
@@ -237,6 +242,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             status_label = agreement.get_status_display()
             title = _("Evidence summary: %(title)s") % {"title": agreement.title}
             reason, role = _("Evidence summary sealed by the platform"), _("Accord platform")
+            documents = list(document_list_for_owner(agreement))
             versions = [
                 {
                     "kind": kind_label(d.kind),
@@ -244,8 +250,14 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                     "created_at": d.created_at,
                     "sha256": d.sha256,
                 }
-                for d in document_list_for_owner(agreement).exclude(kind=AGREEMENT_EVIDENCE)
+                for d in documents
+                if d.kind != AGREEMENT_EVIDENCE
             ]
+            # The summary of the other stage, if any, is an earlier version of this document.
+            code = next(
+                (d.document_code for d in documents if d.kind == AGREEMENT_EVIDENCE),
+                documents_services.document_code_new(),
+            )
         document = documents_services.document_render(
             owner=agreement,
             kind=AGREEMENT_EVIDENCE,
@@ -263,6 +275,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 "checkpoint": audit_checkpoint_latest(),
             },
             language=language,
+            document_code=code,
         )
         # An invisible signature: the summary is a sealed record, not a form to look at.
         sealed = signing_services.document_sign_as_platform(
