@@ -498,22 +498,38 @@ def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) ->
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
     row.escalated_to = run.escalation_group
-    notify_all(
-        recipients=run.escalators,
-        subject=_("Escalated to you: %(task)s"),
-        body=_(
-            "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
-            "offered to the escalation group."
-        ),
-        params={"task": str(task.title or node), "subject": str(subject)},
-        url=subject.get_absolute_url(),
-    )
+    params = {"task": str(task.title or node), "subject": str(subject)}
+    if node.personal:
+        # A signature stays with the party's signers (see `selectors.escalated_q`): the group
+        # is told so that someone follows it up, and cannot take it.
+        notify_all(
+            recipients=run.escalators,
+            subject=_("Overdue signature: %(task)s"),
+            body=_(
+                "Nobody has done the overdue task “%(task)s” about %(subject)s, which only "
+                "the party's own signers may do: please follow it up with them."
+            ),
+            params=params,
+            url=subject.get_absolute_url(),
+        )
+    else:
+        notify_all(
+            recipients=run.escalators,
+            subject=_("Escalated to you: %(task)s"),
+            body=_(
+                "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
+                "offered to the escalation group."
+            ),
+            params=params,
+            url=reverse("inbox:index") + "?tab=available",
+        )
     _audit_task(
         "task.escalated",
         task=task,
         actor=None,
         group=run.escalation_group.name,
         recipients=[u.pk for u in run.escalators],
+        claimable=not node.personal,
     )
 
 
