@@ -223,12 +223,12 @@ def task_filter(
 
 
 def task_count_waiting(user: User) -> int:
-    """How many tasks wait for the user: theirs, and those they may claim (two queries: one
-    with an OR across both would make PostgreSQL join every open task's subject)."""
-    tasks = Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES)
-    mine = tasks.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count()
-    available = tasks.filter(status=STATUS.NEW, owner__isnull=True).filter(_claimable(user))
-    return mine + available.count()
+    """How many tasks wait for the user: the lengths of their "My tasks" and "Available to me"
+    tabs, counted by those tabs' selectors (two queries: one with an OR across both would make
+    PostgreSQL join every open task's subject). Standing in for an absent colleague adds what
+    the user may claim on their behalf: a delegate holds the same rights, so those tasks are
+    already among what they may claim, and are counted once."""
+    return task_list_mine(user=user).count() + task_list_available(user=user).count()
 
 
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:
