@@ -2,7 +2,7 @@
 
 import datetime
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -70,6 +70,59 @@ def record(
     event.save(force_insert=True)
     _remember_head(event.hash)
     return event
+
+
+@transaction.atomic(savepoint=False)
+def record_many(*, events: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events to the chain, in order: `record`'s keyword arguments for each
+    (`action`, and optionally `actor`, `target`, `from_state`, `to_state`, `payload`,
+    `request`). One read of the chain's head (taking the append lock, as `record` does)
+    and one insert, however many events: for jobs that write hundreds in one transaction.
+    Each event's `prev_hash` is the hash of the one before, so the chain verifies exactly as
+    if they had been recorded one by one."""
+    built = [_new_event(**fields) for fields in events]
+    if not built:
+        return []
+    head = _chain_head()
+    for event in built:
+        event.prev_hash = head
+        event.hash = head = compute_hash(event)
+    created = AuditEvent.objects.bulk_create(built)
+    _remember_head(head)
+    return created
+
+
+def _new_event(
+    *,
+    action: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    payload: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """An event as `record` builds it (the request's actor and address, the person acted
+    for), without its place in the chain."""
+    request = request or current_request.get()
+    actor = _actor_of(actor, request)
+    represented = acting_for_person.get()
+    if represented is not None and actor is not None and actor.pk != represented[0]:
+        payload = {**(payload or {}), "on_behalf_of": represented[1]}
+        payload["on_behalf_of_id"] = represented[0]
+    return AuditEvent(
+        created_at=timezone.now(),
+        actor=actor,
+        actor_repr=str(actor)[:200] if actor is not None else "",
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:300] if target is not None else "",
+        from_state=from_state or "",
+        to_state=to_state or "",
+        ip_address=client_ip(request),
+        payload=json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder)),
+    )
 
 
 @transaction.atomic(savepoint=False)
