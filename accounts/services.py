@@ -320,18 +320,36 @@ def notify_all(
     """`notify` each of `recipients` (each in their own language), in one insert. Only those
     who chose an email for each notification are emailed now; the daily digest
     (`notification_digests_send`) covers those who chose it, and nobody else is emailed."""
-    params = params or {}
+    return notify_many(
+        notices=[
+            {
+                "recipients": recipients,
+                "subject": subject,
+                "body": body,
+                "params": params,
+                "url": url,
+            }
+        ]
+    )
+
+
+def notify_many(*, notices: Iterable[dict[str, Any]]) -> list[Notification]:
+    """Several `notify_all`s (each notice: its keyword arguments) in one insert: for jobs that
+    tell hundreds of people about hundreds of things in one transaction."""
     notifications = []
-    for recipient in recipients:
-        with translation.override(recipient.preferred_language):
-            notifications.append(
-                Notification(
-                    recipient=recipient,
-                    subject=(str(subject) % params)[:200],
-                    body=str(body) % params,
-                    url=url,
+    for notice in notices:
+        params = notice.get("params") or {}
+        subject, body = notice["subject"], notice["body"]
+        for recipient in notice["recipients"]:
+            with translation.override(recipient.preferred_language):
+                notifications.append(
+                    Notification(
+                        recipient=recipient,
+                        subject=(str(subject) % params)[:200],
+                        body=str(body) % params,
+                        url=notice.get("url", ""),
+                    )
                 )
-            )
     if not notifications:
         return []
     created = Notification.objects.bulk_create(notifications)
