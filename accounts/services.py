@@ -32,6 +32,7 @@ from .roles import (
     ROLE_USER,
     approver_leads_group,
     approvers_group,
+    escalation_group,
     role_permissions,
 )
 from .states import expect_state
@@ -287,6 +288,20 @@ def approver_lead_set(*, user: User, actor: User | None, lead: bool) -> User:
         group=approver_leads_group(),
         member=lead,
         action="approver.lead_granted" if lead else "approver.lead_revoked",
+    )
+
+
+@transaction.atomic
+def escalation_member_set(*, user: User, actor: User | None, member: bool) -> User:
+    """Put `user` in the escalation group (unclaimed tasks that stay overdue are offered to
+    it), or take them out. Idempotent like `approver_grant`; `actor` as there."""
+    _lock_for_role_change(user=user, actor=actor)
+    return _role_group_set(
+        user=user,
+        actor=actor,
+        group=escalation_group(),
+        member=member,
+        action="escalation.member_added" if member else "escalation.member_removed",
     )
 
 
