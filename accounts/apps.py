@@ -42,6 +42,8 @@ class AccountsConfig(AppConfig):
                 "approver.revoked": _("Approver role revoked"),
                 "approver.lead_granted": _("Made an approver lead"),
                 "approver.lead_revoked": _("No longer an approver lead"),
+                "escalation.member_added": _("Joined the escalation group"),
+                "escalation.member_removed": _("Left the escalation group"),
                 "absence.created": _("Absence and delegate set"),
                 "absence.cancelled": _("Absence cancelled"),
             },

@@ -32,6 +32,7 @@ from .roles import (
     ROLE_USER,
     approver_leads_group,
     approvers_group,
+    escalation_group,
     role_permissions,
 )
 from .states import expect_state
@@ -290,6 +291,20 @@ def approver_lead_set(*, user: User, actor: User | None, lead: bool) -> User:
     )
 
 
+@transaction.atomic
+def escalation_member_set(*, user: User, actor: User | None, member: bool) -> User:
+    """Put `user` in the escalation group (unclaimed tasks that stay overdue are offered to
+    it), or take them out. Idempotent like `approver_grant`; `actor` as there."""
+    _lock_for_role_change(user=user, actor=actor)
+    return _role_group_set(
+        user=user,
+        actor=actor,
+        group=escalation_group(),
+        member=member,
+        action="escalation.member_added" if member else "escalation.member_removed",
+    )
+
+
 def notify(
     *,
     recipient: User,
@@ -320,18 +335,36 @@ def notify_all(
     """`notify` each of `recipients` (each in their own language), in one insert. Only those
     who chose an email for each notification are emailed now; the daily digest
     (`notification_digests_send`) covers those who chose it, and nobody else is emailed."""
-    params = params or {}
+    return notify_many(
+        notices=[
+            {
+                "recipients": recipients,
+                "subject": subject,
+                "body": body,
+                "params": params,
+                "url": url,
+            }
+        ]
+    )
+
+
+def notify_many(*, notices: Iterable[dict[str, Any]]) -> list[Notification]:
+    """Several `notify_all`s (each notice: its keyword arguments) in one insert: for jobs that
+    tell hundreds of people about hundreds of things in one transaction."""
     notifications = []
-    for recipient in recipients:
-        with translation.override(recipient.preferred_language):
-            notifications.append(
-                Notification(
-                    recipient=recipient,
-                    subject=(str(subject) % params)[:200],
-                    body=str(body) % params,
-                    url=url,
+    for notice in notices:
+        params = notice.get("params") or {}
+        subject, body = notice["subject"], notice["body"]
+        for recipient in notice["recipients"]:
+            with translation.override(recipient.preferred_language):
+                notifications.append(
+                    Notification(
+                        recipient=recipient,
+                        subject=(str(subject) % params)[:200],
+                        body=str(body) % params,
+                        url=notice.get("url", ""),
+                    )
                 )
-            )
     if not notifications:
         return []
     created = Notification.objects.bulk_create(notifications)

@@ -28,8 +28,12 @@ class Person:
 
 PEOPLE = (
     Person("admin", "赵建国", "platform admin (superuser)"),
-    Person("approver", "王丽华", "approver: reviews applications in the inbox"),
-    Person("approver2", "陈志明", "approver"),
+    Person(
+        "approver",
+        "王丽华",
+        "approver and approver lead: reviews applications; stands in for approver2 (away)",
+    ),
+    Person("approver2", "陈志明", "approver, away this week"),
     Person("manager", "刘桂英", "community manager of 清河社区"),
     Person(
         "manager2",
@@ -40,6 +44,8 @@ PEOPLE = (
     Person("orgadmin", "李明辉", "administrator of 阳光社区援助中心"),
     Person("orgsigner", "周晓燕", "signer of 阳光社区援助中心"),
     Person("orgstaff", "吴俊杰", "staff of 阳光社区援助中心"),
+    Person("orgsigner2", "郑雅琴", "signer of 阳光社区援助中心; stands in for orgsigner (away)"),
+    Person("supervisor", "黄志强", "escalation group: takes overdue tasks nobody claimed"),
     Person("applicant", "张伟", "applicant: one application in review, one to revise"),
     Person("applicant2", "孙秀兰", "applicant: one application in review, one rejected"),
     Person("orgadmin2", "李国强", "administrator of the suspended 东风助老服务社"),
@@ -113,7 +119,11 @@ DEMO_ORGANIZATION = DemoApplication(
     address="北京市海淀区清河街道安宁庄路 11 号",
     service_area="海淀区清河街道、西三旗街道",
     outcome=Status.APPROVED,
-    members=(("orgsigner", Role.SIGNER), ("orgstaff", Role.STAFF)),
+    members=(
+        ("orgsigner", Role.SIGNER),
+        ("orgstaff", Role.STAFF),
+        ("orgsigner2", Role.SIGNER),
+    ),
 )
 
 # Reviewers' comments are Chinese prose: its full-width punctuation is meant (RUF001).

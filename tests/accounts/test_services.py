@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts import services
 from accounts.models import Organization, OrganizationMembership, OrganizationRoleGroup, User
+from accounts.roles import escalation_group
 from accounts.selectors import user_is_approver
 from accounts.states import StateChanged
 from audit.models import AuditEvent
@@ -295,3 +296,19 @@ def test_the_command_line_grants_without_a_person_as_actor(db):
 
     assert user_is_approver(fresh(person))
     assert AuditEvent.objects.get(action="approver.granted").actor is None
+
+
+def test_escalation_membership_is_set_once_audited_and_only_by_a_superuser(superuser):
+    person = UserFactory(username="escalator")
+    with pytest.raises(PermissionDenied):
+        services.escalation_member_set(user=person, actor=UserFactory(approver=True), member=True)
+
+    for member in (True, True, False):
+        services.escalation_member_set(user=person, actor=superuser, member=member)
+
+    assert not fresh(person).groups.filter(pk=escalation_group().pk).exists()
+    events = AuditEvent.objects.filter(action__startswith="escalation.").order_by("pk")
+    assert [(e.action, e.actor, e.target_id) for e in events] == [
+        ("escalation.member_added", superuser, str(person.pk)),
+        ("escalation.member_removed", superuser, str(person.pk)),
+    ]

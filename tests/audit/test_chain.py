@@ -231,3 +231,44 @@ def test_an_append_after_a_released_savepoint_links_to_the_event_made_in_it(db):
 
     assert after.prev_hash == inner.hash
     assert "Audit chain intact: 2 events verified." in verify()
+
+
+def test_record_many_links_its_events_to_the_previous_head_and_each_other(three_events):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actor = three_events[0].actor
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        many = audit.record_many(
+            events=[
+                {"action": "test.batch0", "actor": actor, "target": actor, "payload": {"n": 0}},
+                {"action": "test.batch1", "payload": {"note": "第二"}},
+                {"action": "test.batch2", "from_state": "a", "to_state": "b"},
+            ]
+        )
+        after = audit.record(action="test.after")
+
+    # One read of the head (with the lock on PostgreSQL), one insert for the three, and the
+    # following `record`'s one statement.
+    assert len(queries) == 3
+    assert [e.prev_hash for e in many] == [three_events[-1].hash, many[0].hash, many[1].hash]
+    assert after.prev_hash == many[-1].hash
+    stored = list(AuditEvent.objects.filter(action__startswith="test.batch").order_by("pk"))
+    assert [e.hash for e in stored] == [e.hash for e in many]
+    assert all(e.hash == compute_hash(e) for e in stored)
+    assert stored[0].target_id == str(actor.pk)
+    assert "Audit chain intact: 7 events verified." in verify()
+
+
+def test_record_many_starts_a_new_chain_at_the_genesis_hash(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        many = audit.record_many(events=[{"action": "test.one"}, {"action": "test.two"}])
+
+    # The head (on PostgreSQL the lock and the read in one call), then one insert.
+    assert len(queries) == 2
+    assert [e.prev_hash for e in many] == [GENESIS_HASH, many[0].hash]
+    assert audit.record_many(events=[]) == []
+    assert "Audit chain intact: 2 events verified." in verify()

@@ -27,6 +27,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.jobs import notifications_daily_digest
 from accounts.models import (
+    Absence,
     Community,
     CommunityMembership,
     Notification,
@@ -35,6 +36,7 @@ from accounts.models import (
     OrganizationRoleGroup,
     User,
 )
+from accounts.roles import approver_leads_group, escalation_group
 from audit.models import AuditCheckpoint, AuditEvent
 from demo.agreements import AGREEMENTS
 from demo.onboarding import PASSWORD, PEOPLE
@@ -52,7 +54,15 @@ from workflows.agreements.models import (
     TerminationProcess,
     TerminationRequest,
 )
-from workflows.inbox.selectors import task_list_available, task_list_mine, task_subject
+from workflows.inbox.base import task_audit_target
+from workflows.inbox.models import TaskDeadline
+from workflows.inbox.selectors import (
+    task_list_available,
+    task_list_delegated,
+    task_list_mine,
+    task_open_for,
+    task_subject,
+)
 from workflows.onboarding.flows import OnboardingFlow
 from workflows.onboarding.models import OnboardingProcess, OrganizationApplication
 
@@ -94,6 +104,8 @@ COUNTED_MODELS = [
     CertificateRevocationList,
     Notification,
     AuditEvent,
+    Absence,
+    TaskDeadline,
 ]
 
 needs_pdfsig = pytest.mark.skipif(
@@ -183,7 +195,27 @@ def snapshot() -> dict:
                 "pk", "title", "status", "document_id", "updated_at"
             )
         ),
-        "tasks": list(Task.objects.order_by("pk").values_list("pk", "status", "owner_id")),
+        "tasks": list(
+            Task.objects.order_by("pk").values_list("pk", "status", "owner_id", "created")
+        ),
+        "deadlines": list(
+            TaskDeadline.objects.order_by("pk").values_list(
+                "task_id",
+                "remind_at",
+                "due_at",
+                "escalate_at",
+                "reminded_at",
+                "due_notified_at",
+                "escalated_at",
+                "escalated_to_id",
+                "released_at",
+            )
+        ),
+        "absences": list(
+            Absence.objects.order_by("pk").values_list(
+                "user_id", "delegate_id", "starts_on", "ends_on"
+            )
+        ),
     }
 
 
@@ -221,6 +253,80 @@ def test_the_sign_and_countersign_tasks_wait_for_the_parties_and_nobody_else(dem
         assert list(task_list_available(user=user(username))) == []
 
 
+def deadline_of(subject) -> TaskDeadline:
+    return TaskDeadline.objects.select_related("task").get(task=task_open_for(subject))
+
+
+def test_the_inbox_holds_tasks_due_soon_overdue_and_escalated_by_the_ladder(demo):
+    now = timezone.now()
+    escalated = OrganizationApplication.objects.get(name="清河邻里互助会")
+    overdue = OrganizationApplication.objects.get(name="望京青年志愿者服务队")
+    due_soon = TerminationRequest.objects.get(status="open")
+    unsigned = agreement_in(AgreementStatus.PENDING_ORG_SIGNATURE)
+
+    row = deadline_of(escalated)
+    assert row.escalate_at <= now
+    assert (row.escalated_to, row.released_at, row.task.owner_id) == (
+        escalation_group(),
+        None,
+        None,
+    )
+    for subject in (overdue, unsigned):
+        row = deadline_of(subject)
+        assert row.due_at <= now < row.escalate_at
+        assert (row.due_notified_at is not None, row.escalated_at) == (True, None)
+    row = deadline_of(due_soon)
+    assert row.remind_at <= now < row.due_at
+    assert (row.reminded_at is not None, row.due_notified_at) == (True, None)
+    assert (
+        deadline_of(agreement_in(AgreementStatus.PENDING_COMMUNITY_SIGNATURE)).reminded_at is None
+    )
+
+    # Each step once, with its audit event (the job's own: no actor) and its notices.
+    def steps(action, subject):
+        target = task_audit_target(task_open_for(subject))
+        return AuditEvent.objects.filter(
+            action=action,
+            target_type=ContentType.objects.get_for_model(target),
+            target_id=str(target.pk),
+            actor=None,
+        )
+
+    assert steps("task.escalated", escalated).count() == 1
+    assert [steps("task.due", s).count() for s in (escalated, overdue, unsigned)] == [1, 1, 1]
+    assert steps("task.reminded", due_soon).count() == 1
+    assert steps("task.due", due_soon).count() == 0
+    supervisor, lead = user("supervisor"), user("approver")
+    assert lead.groups.filter(pk=approver_leads_group().pk).exists()
+    assert supervisor.notifications.filter(subject__startswith="升级给您").count() == 1
+    assert lead.notifications.filter(subject__startswith="任务到期").count() == 3
+    # The escalation group takes the review nobody claimed.
+    assert [task_subject(t) for t in task_list_available(user=supervisor)] == [escalated]
+
+
+def test_approver2_is_away_and_approver_stands_in_for_them(demo):
+    [absence] = Absence.objects.filter(user__username="approver2")
+    assert absence.delegate.username == "approver"
+    assert absence.starts_on < demo.today < absence.ends_on
+    tasks = list(task_list_delegated(user=user("approver")))
+    assert {t.for_user_id for t in tasks} == {user("approver2").pk}
+    assert len(tasks) == 3
+    assert all(
+        t.flow_task.can_assign(user("approver"), t, on_behalf_of=absence.user) for t in tasks
+    )
+
+
+def test_the_absent_signers_delegate_sees_the_signature_but_cannot_take_it_for_them(demo):
+    [absence] = Absence.objects.filter(user__username="orgsigner")
+    assert absence.delegate.username == "orgsigner2"
+    assert absence.starts_on < demo.today < absence.ends_on
+    delegate = user("orgsigner2")
+    [sign] = task_list_delegated(user=delegate)
+    assert (sign.flow_task, sign.for_user_id) == (AgreementFlow.sign, absence.user_id)
+    assert sign.flow_task.personal
+    assert not sign.flow_task.can_assign(delegate, sign, on_behalf_of=absence.user)
+
+
 def test_the_revise_task_waits_in_its_applicants_inbox(demo_output):
     application = OrganizationApplication.objects.get(status=Status.CHANGES_REQUESTED)
     [task] = task_list_mine(user=application.applicant)
@@ -254,7 +360,12 @@ def test_the_demo_organization_was_onboarded_by_an_approver_with_its_members(dem
     organization = application.organization
     assert organization.status == Organization.Status.ACTIVE
     members = set(organization.memberships.values_list("user__username", "role"))
-    assert members == {("orgadmin", "admin"), ("orgsigner", "signer"), ("orgstaff", "staff")}
+    assert members == {
+        ("orgadmin", "admin"),
+        ("orgsigner", "signer"),
+        ("orgstaff", "staff"),
+        ("orgsigner2", "signer"),
+    }
     assert user("orgadmin").has_perm("accounts.manage_organization_members", organization)
     assert user("orgsigner").has_perm("accounts.sign_for_organization", organization)
     assert not user("orgstaff").has_perm("accounts.sign_for_organization", organization)
@@ -581,6 +692,11 @@ def test_the_summary_names_every_account_the_password_and_every_agreement(demo_o
         assert person.username in demo_output
     for spec in AGREEMENTS:
         assert f"{spec.outcome:<27} {spec.community}  {spec.title}" in demo_output
+    for absence in Absence.objects.select_related("user", "delegate"):
+        assert (
+            f"  {absence.user.username:<11} {absence.starts_on} – {absence.ends_on},"
+            f" delegate {absence.delegate.username}"
+        ) in demo_output
 
 
 def test_a_second_run_changes_nothing_and_writes_no_audit_event(demo_output):

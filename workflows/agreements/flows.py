@@ -24,6 +24,7 @@ from accounts.selectors import (
 )
 from workflows.inbox.base import AccordFlow, End, If, TaskNode, start_node
 from workflows.inbox.deadlines import Due
+from workflows.inbox.selectors import escalated_q
 
 from . import permissions, task_views
 from .models import AgreementProcess, AidAgreement, TerminationProcess
@@ -119,9 +120,9 @@ class TerminationFlow(AccordFlow):
     end = End()
 
     def claimable_q(self, user: Any) -> Q:
-        if not permissions.is_approver(user):
-            return Q(pk__in=[])
-        # Approvers who belong to either party do not decide.
+        # Approvers decide any request; the escalation group those offered to it.
+        role = Q() if permissions.is_approver(user) else escalated_q(user)
+        # Nobody who belongs to either party decides.
         member_of = objects_with_perm(
             user=user, perm="accounts.view_organization", model=Organization
         ).values("pk")
@@ -129,6 +130,11 @@ class TerminationFlow(AccordFlow):
             user=user, perm="accounts.manage_community", model=Community
         ).values("pk")
         path = "process__terminationprocess__termination_request__agreement__"
-        return Q(flow_task=TerminationFlow.decide) & ~(
-            Q(**{f"{path}organization__in": member_of}) | Q(**{f"{path}community__in": manager_of})
+        return (
+            role
+            & Q(flow_task=TerminationFlow.decide)
+            & ~(
+                Q(**{f"{path}organization__in": member_of})
+                | Q(**{f"{path}community__in": manager_of})
+            )
         )

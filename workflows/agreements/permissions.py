@@ -19,6 +19,7 @@ from accounts.permissions import (
     is_org_signer,
     speaks_for_organization,
 )
+from workflows.inbox.selectors import task_escalated_to
 
 if TYPE_CHECKING:
     from accounts.models import Community, User
@@ -86,10 +87,11 @@ def can_request_termination(agreement: AidAgreement, user: User) -> bool:
 
 
 def can_decide_termination(request: TerminationRequest, user: User) -> bool:
-    """Approvers decide, unless they belong to either party of the agreement."""
+    """Approvers decide, and so does the escalation group a decision overdue and unclaimed
+    was offered to, unless they belong to either party of the agreement."""
     agreement = request.agreement
     return (
-        is_approver(user)
+        (is_approver(user) or task_escalated_to(subject=request, user=user))
         and not is_org_member(agreement.organization, user)
         and not is_community_manager(agreement.community, user)
     )

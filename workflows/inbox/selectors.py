@@ -20,6 +20,7 @@ from accounts.selectors import get_visible_or_404, users_absent_for
 from .registry import flow_for, registered_flows
 
 HUMAN_TASK_TYPES = ("HUMAN",)
+OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 # Waiting tasks soonest due first; those without a time limit after them, oldest first.
 _BY_DUE = (F("deadline__due_at").asc(nulls_last=True), "created", "pk")
 
@@ -34,6 +35,42 @@ def _base(flows: list[Any]) -> QuerySet[Task]:
 
 def _flow_q(flow_class: Any) -> Q:
     return Q(process__flow_class=flow_class)
+
+
+def _personal_nodes() -> list[Any]:
+    return [
+        node
+        for f in registered_flows()
+        for node in f.instance.nodes()
+        if getattr(node, "personal", False)
+    ]
+
+
+def escalated_q(user: User) -> Q:
+    """Tasks the escalation ladder offered to a group `user` belongs to (`TaskDeadline.
+    escalated_to`), as a filter on Task. Never a personal task: a signature stays with the
+    party's signers, however late it is. A flow's `claimable_q` grants these on top of its
+    role's tasks (keeping its conflict-of-interest rules)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    return Q(deadline__escalated_to__in=user.groups.values("pk")) & ~Q(
+        flow_task__in=_personal_nodes()
+    )
+
+
+def task_escalated_to(*, subject: Any, user: User) -> bool:
+    """An open task about `subject` was offered to a group `user` belongs to: the policy
+    behind a flow's `escalated_q` share, for the node's and the domain service's checks."""
+    flow_class = flow_for(subject)
+    return (
+        Task.objects.filter(
+            _flow_q(flow_class),
+            Q(**{flow_class.subject_relation(): subject}),
+            status__in=OPEN,
+        )
+        .filter(escalated_q(user))
+        .exists()
+    )
 
 
 def task_list_mine(*, user: User) -> QuerySet[Task]:
@@ -82,9 +119,6 @@ def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
         .filter(_claimable(user))
         .order_by("assigned", "pk")
     )
-
-
-OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
 def _delegated(absent: list[User]) -> Q:
@@ -189,12 +223,12 @@ def task_filter(
 
 
 def task_count_waiting(user: User) -> int:
-    """How many tasks wait for the user: theirs, and those they may claim (two queries: one
-    with an OR across both would make PostgreSQL join every open task's subject)."""
-    tasks = Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES)
-    mine = tasks.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count()
-    available = tasks.filter(status=STATUS.NEW, owner__isnull=True).filter(_claimable(user))
-    return mine + available.count()
+    """How many tasks wait for the user: the lengths of their "My tasks" and "Available to me"
+    tabs, counted by those tabs' selectors (two queries: one with an OR across both would make
+    PostgreSQL join every open task's subject). Standing in for an absent colleague adds what
+    the user may claim on their behalf: a delegate holds the same rights, so those tasks are
+    already among what they may claim, and are counted once."""
+    return task_list_mine(user=user).count() + task_list_available(user=user).count()
 
 
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:

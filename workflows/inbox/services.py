@@ -26,7 +26,7 @@ import audit.services as audit
 from accounts.models import User
 from accounts.roles import approver_leads_group, escalation_group
 from accounts.selectors import is_standing_in, user_is_approver
-from accounts.services import notify, notify_all
+from accounts.services import notify, notify_many
 
 from . import permissions
 from .base import lock_processes, task_audit_target
@@ -59,13 +59,18 @@ def _locked_task(task_id: int) -> Iterator[tuple[Any, Any]]:
         yield task, task.flow_task
 
 
+def _task_event(action: str, *, task: Any, actor: User | None, **payload: Any) -> dict[str, Any]:
+    """The audit event of something done with a task (`audit.record`'s arguments)."""
+    return {
+        "action": action,
+        "actor": actor,
+        "target": task_audit_target(task),
+        "payload": {"task_id": task.pk, "task": task.flow_task.name, **payload},
+    }
+
+
 def _audit_task(action: str, *, task: Any, actor: User | None, **payload: Any) -> None:
-    audit.record(
-        action=action,
-        actor=actor,
-        target=task_audit_target(task),
-        payload={"task_id": task.pk, "task": task.flow_task.name, **payload},
-    )
+    audit.record(**_task_event(action, task=task, actor=actor, **payload))
 
 
 @transaction.atomic
@@ -355,7 +360,8 @@ _STEPS = (
 
 class _LadderRun:
     """What one run of the ladder reads once: the groups' members and each pool of candidates
-    (the same approvers stand behind thousands of tasks)."""
+    (the same approvers stand behind thousands of tasks); and what a batch of it writes,
+    collected so that its notifications and its audit events are one insert each (`flush`)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -363,6 +369,21 @@ class _LadderRun:
         self.escalation_group = escalation_group()
         self.escalators = [u for u in self.escalation_group.user_set.all() if u.is_active]
         self._pools: dict[tuple[Any, str], list[User]] = {}
+        self._notices: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
+
+    def notify(self, **notice: Any) -> None:
+        """`notify_all`, at the end of the batch."""
+        self._notices.append(notice)
+
+    def audit(self, action: str, *, task: Any, **payload: Any) -> None:
+        """The job's task event (no actor), at the end of the batch."""
+        self._events.append(_task_event(action, task=task, actor=None, **payload))
+
+    def flush(self) -> None:
+        notify_many(notices=self._notices)
+        audit.record_many(events=self._events)
+        self._notices, self._events = [], []
 
     def candidates(self, task: Any, subject: Any) -> list[User]:
         node = task.flow_task
@@ -405,10 +426,25 @@ def task_deadlines_escalate(*, now: datetime | None = None, batch: int = 500) ->
                 tasks = _tasks_with_subjects([row.task_id for row in rows])
                 for row in rows:
                     _STEP_ACTIONS[stamp_field](row, tasks[row.task_id], run)
-                    setattr(row, stamp_field, run.now)
-                TaskDeadline.objects.bulk_update(rows, [stamp_field, "escalated_to", "released_at"])
+                run.flush()
+                _stamp(rows, stamp_field, run.now)
                 done[stamp_field] += len(rows)
     return done
+
+
+def _stamp(rows: list[TaskDeadline], stamp_field: str, now: datetime) -> None:
+    """Stamp the step on the batch's rows, and what the escalation step set on some of them:
+    an UPDATE per value (every row of a batch gets the same ones), not one per row."""
+    by_pk = TaskDeadline.objects.filter(pk__in=[row.pk for row in rows])
+    by_pk.update(**{stamp_field: now})
+    for field in ("escalated_to", "released_at"):
+        changed: dict[Any, list[int]] = {}
+        for row in rows:
+            value = getattr(row, f"{field}_id" if field == "escalated_to" else field)
+            if value is not None:
+                changed.setdefault(value, []).append(row.pk)
+        for value, pks in changed.items():
+            TaskDeadline.objects.filter(pk__in=pks).update(**{field: value})
 
 
 def _tasks_with_subjects(task_ids: list[int]) -> dict[int, Any]:
@@ -447,7 +483,7 @@ def _remind(row: TaskDeadline, task: Any, run: _LadderRun, *, record: bool = Tru
         recipients = run.candidates(task, subject)
         url = reverse("inbox:index") + "?tab=available"
     late = run.now >= row.due_at
-    notify_all(
+    run.notify(
         recipients=recipients,
         subject=_("Overdue: %(task)s") if late else _("Due soon: %(task)s"),
         body=(
@@ -459,14 +495,14 @@ def _remind(row: TaskDeadline, task: Any, run: _LadderRun, *, record: bool = Tru
         url=url,
     )
     if record:
-        _audit_task("task.reminded", task=task, actor=None, recipients=[u.pk for u in recipients])
+        run.audit("task.reminded", task=task, recipients=[u.pk for u in recipients])
     return recipients
 
 
 def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
-    notify_all(
+    run.notify(
         recipients=run.leads,
         subject=_("Task due: %(task)s"),
         body=_(
@@ -482,10 +518,9 @@ def _tell_leads(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         url=subject.get_absolute_url(),
     )
     reminded = _remind(row, task, run, record=False)
-    _audit_task(
+    run.audit(
         "task.due",
         task=task,
-        actor=None,
         leads=[u.pk for u in run.leads],
         reminded=[u.pk for u in reminded],
     )
@@ -503,7 +538,7 @@ def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
         holder = task.owner
         flow_task.activation_class(task).unassign()
         row.released_at = run.now
-        notify_all(
+        run.notify(
             recipients=[holder],
             subject=_("Taken back to the queue: %(task)s"),
             body=_(
@@ -513,29 +548,44 @@ def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
             params={"task": str(task.title or flow_task), "subject": str(subject)},
             url=reverse("inbox:index"),
         )
-        _audit_task("task.escalation_released", task=task, actor=None, holder_id=holder.pk)
+        run.audit("task.escalation_released", task=task, holder_id=holder.pk)
 
 
 def _offer_to_escalation_group(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
     node = task.flow_task
     subject = node.flow_class.instance.subject_of(task.process)
     row.escalated_to = run.escalation_group
-    notify_all(
-        recipients=run.escalators,
-        subject=_("Escalated to you: %(task)s"),
-        body=_(
-            "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
-            "offered to the escalation group."
-        ),
-        params={"task": str(task.title or node), "subject": str(subject)},
-        url=subject.get_absolute_url(),
-    )
-    _audit_task(
+    params = {"task": str(task.title or node), "subject": str(subject)}
+    if node.personal:
+        # A signature stays with the party's signers (see `selectors.escalated_q`): the group
+        # is told so that someone follows it up, and cannot take it.
+        run.notify(
+            recipients=run.escalators,
+            subject=_("Overdue signature: %(task)s"),
+            body=_(
+                "Nobody has done the overdue task “%(task)s” about %(subject)s, which only "
+                "the party's own signers may do: please follow it up with them."
+            ),
+            params=params,
+            url=subject.get_absolute_url(),
+        )
+    else:
+        run.notify(
+            recipients=run.escalators,
+            subject=_("Escalated to you: %(task)s"),
+            body=_(
+                "Nobody has taken the overdue task “%(task)s” about %(subject)s: it is "
+                "offered to the escalation group."
+            ),
+            params=params,
+            url=reverse("inbox:index") + "?tab=available",
+        )
+    run.audit(
         "task.escalated",
         task=task,
-        actor=None,
         group=run.escalation_group.name,
         recipients=[u.pk for u in run.escalators],
+        claimable=not node.personal,
     )
 
 

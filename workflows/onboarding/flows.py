@@ -18,6 +18,7 @@ from viewflow import this
 from accounts.selectors import user_list_approvers
 from workflows.inbox.base import AccordFlow, End, If, TaskNode, start_node
 from workflows.inbox.deadlines import Due
+from workflows.inbox.selectors import escalated_q
 from workflows.review.flows import back_to_reviewer, changes_requested
 
 from . import permissions, task_views
@@ -63,9 +64,11 @@ class OnboardingFlow(AccordFlow):
         return changes_requested(OrganizationApplication, activation.process.application_id)
 
     def claimable_q(self, user: Any) -> Q:
-        if not permissions.is_reviewer(user):
-            return Q(pk__in=[])
+        # Reviewers take any review; the escalation group those offered to it.
+        role = Q() if permissions.is_reviewer(user) else escalated_q(user)
         # Nobody reviews an application they submitted.
-        return Q(flow_task=OnboardingFlow.review) & ~Q(
-            process__onboardingprocess__application__applicant=user
+        return (
+            role
+            & Q(flow_task=OnboardingFlow.review)
+            & ~Q(process__onboardingprocess__application__applicant=user)
         )

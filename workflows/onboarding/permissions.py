@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.permissions import has_platform_right
+from workflows.inbox.selectors import task_escalated_to
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,5 +42,8 @@ def can_submit(application: OrganizationApplication, user: User) -> bool:
 
 
 def can_review(application: OrganizationApplication, user: User) -> bool:
-    """Approvers review; nobody reviews an application they submitted."""
-    return is_reviewer(user) and application.applicant_id != user.pk
+    """Approvers review, and so does the escalation group a review overdue and unclaimed was
+    offered to; nobody reviews an application they submitted."""
+    return application.applicant_id != user.pk and (
+        is_reviewer(user) or task_escalated_to(subject=application, user=user)
+    )

@@ -1,5 +1,6 @@
 """Load the demo data: one account per role, applications in every onboarding state, the
-approved organizations' signed approval letters, and aid agreements in every state.
+approved organizations' signed approval letters, aid agreements in every state, and an inbox
+with tasks due soon, overdue and escalated and people away with a delegate (demo/inbox.py).
 
 Everything is built through the services, as the pages would build it, so the audit trail,
 the flow's tasks, the documents, the signatures and the notifications are real. Idempotent:
@@ -25,7 +26,7 @@ import audit.services as audit
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.forms import SignUpForm
-from accounts.models import Community, CommunityMembership, Notification, User
+from accounts.models import Absence, Community, CommunityMembership, Notification, User
 from accounts.roles import approvers_group
 from demo.agreements import (
     AGREEMENTS,
@@ -33,6 +34,7 @@ from demo.agreements import (
     DemoAgreement,
     find_agreement,
 )
+from demo.inbox import InboxBuilder
 from demo.onboarding import (
     APPLICATIONS,
     APPROVERS,
@@ -85,6 +87,10 @@ class Command(BaseCommand):
         users = {u.username: u for u in User.objects.filter(username__in=users)}
         for agreement_spec in AGREEMENTS:
             self.ensure_agreement(agreement_spec, users)
+        inbox = InboxBuilder(users)
+        self.changes += inbox.ensure_roles()
+        self.changes += inbox.ensure_absences(timezone.localdate())
+        self.changes += inbox.ensure_deadlines(timezone.now())
         for person in PEOPLE:
             self.ensure_notifications_read(users[person.username])
         # Last: anchors every event above (nothing new when nothing changed).
@@ -272,6 +278,14 @@ class Command(BaseCommand):
             agreement = find_agreement(spec)
             self.stdout.write(
                 f"  #{agreement.pk:<4} {agreement.status:<27} {spec.community}  {spec.title}"
+            )
+        self.stdout.write("People away (their delegates find their tasks under 代他人处理):")
+        for absence in Absence.objects.filter(
+            user__username__in=users, ends_on__gte=timezone.localdate()
+        ).select_related("user", "delegate"):
+            self.stdout.write(
+                f"  {absence.user.username:<11} {absence.starts_on} – {absence.ends_on},"
+                f" delegate {absence.delegate.username}"
             )
         notifications = Notification.objects.filter(recipient__username__in=users)
         unread = notifications.filter(read_at__isnull=True).count()
