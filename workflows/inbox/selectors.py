@@ -227,8 +227,21 @@ def task_count_waiting(user: User) -> int:
     tabs, counted by those tabs' selectors (two queries: one with an OR across both would make
     PostgreSQL join every open task's subject). Standing in for an absent colleague adds what
     the user may claim on their behalf: a delegate holds the same rights, so those tasks are
-    already among what they may claim, and are counted once."""
+    already among what they may claim, and are counted once. A page that counted both tabs
+    already says so with `task_count_waiting_known`."""
+    known = getattr(user, _WAITING_KNOWN, None)
+    if known is not None:
+        return known
     return task_list_mine(user=user).count() + task_list_available(user=user).count()
+
+
+# The request's user object carries the count for the rest of the request (as Django's
+# permission caches do), so the navigation reuses what the inbox page counted.
+_WAITING_KNOWN = "_accord_tasks_waiting"
+
+
+def task_count_waiting_known(user: User, count: int) -> None:
+    setattr(user, _WAITING_KNOWN, count)
 
 
 def task_ids_shared(*, user: User, task_ids: list[int]) -> set[int]:

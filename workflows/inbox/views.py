@@ -57,12 +57,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if key != "delegated" or absent
     }
     counts = {key: tasks.count() for key, tasks in lists.items()}
+    if not any(filters.values()):
+        # The navigation's badge shows these very counts: not worth two more queries.
+        selectors.task_count_waiting_known(user, counts["mine"] + counts["available"])
     tab = request.GET.get("tab", "")
     if tab not in lists:
         # Someone with nothing of their own lands on what they could take.
         tab = "mine" if counts["mine"] or not counts["available"] else "available"
     title = TABS[tab][0]
-    page = Paginator(lists[tab], PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(lists[tab], PAGE_SIZE)
+    paginator.count = counts[tab]  # counted above
+    page = paginator.get_page(request.GET.get("page"))
     tasks = list(page.object_list)
     shared = selectors.task_ids_shared(user=user, task_ids=[t.pk for t in tasks if tab == "mine"])
     now = timezone.now()

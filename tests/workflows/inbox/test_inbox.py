@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -311,3 +313,31 @@ def test_termination_rows_cost_no_query_each(client, db):
     six, page = _count_queries(client, url)
     assert page.count("<tr>") == 7
     assert six == one
+
+
+def test_the_inbox_counts_each_tab_once_and_the_navigation_badge_reuses_them(
+    client, submitted_application, approver
+):
+    client.force_login(approver)
+    url = reverse("inbox:index")
+    client.get(url)  # warm-up
+
+    with CaptureQueriesContext(connection) as context:
+        page = client.get(url).content.decode()
+    counts = [
+        q["sql"]
+        for q in context.captured_queries
+        if 'COUNT(*) AS "__count" FROM "viewflow_task"' in q["sql"]
+    ]
+    # Mine, available, held, done, team: not again for the page's paginator or the badge.
+    assert len(counts) == 5
+
+    # A filtered page counts filtered tabs: the badge then counts the whole queue itself.
+    filtered = client.get(url + "?q=nothing-matches-this").content.decode()
+    assert 'Available to me <span class="count">0</span>' in filtered
+    assert navigation_badge(page) == navigation_badge(filtered) == "1"
+
+
+def navigation_badge(page: str) -> str:
+    inbox = re.search(r'<a href="/inbox/"[^>]*>[^<]*<span class="count">(\d+)</span>', page)
+    return inbox.group(1) if inbox else ""
