@@ -33,6 +33,19 @@ def _base(flows: list[Any]) -> QuerySet[Task]:
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
+def task_page(tasks: QuerySet[Task]) -> list[Task]:
+    """The tasks of one page (`tasks`, a slice of a list), in two queries whatever the
+    list's length: the page's keys in the list's order, a narrow sort however many tasks
+    match, then those rows with everything a row shows. Sorting the whole list's wide rows
+    to keep fifty costs more than the second query at 10,000 open tasks. A list that
+    annotates its rows (the delegated tab's `for_user_id`) is read as it is."""
+    if tasks.query.annotations:
+        return list(tasks)
+    keys = list(tasks.values_list("pk", flat=True))
+    rows = _base(registered_flows()).in_bulk(keys)
+    return [rows[key] for key in keys if key in rows]
+
+
 def _flow_q(flow_class: Any) -> Q:
     return Q(process__flow_class=flow_class)
 

@@ -68,7 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(lists[tab], PAGE_SIZE)
     paginator.count = counts[tab]  # counted above
     page = paginator.get_page(request.GET.get("page"))
-    tasks = list(page.object_list)
+    tasks = selectors.task_page(page.object_list)
     shared = selectors.task_ids_shared(user=user, task_ids=[t.pk for t in tasks if tab == "mine"])
     now = timezone.now()
     rows = [
