@@ -167,14 +167,24 @@ def task_list_delegated(*, user: User, absent: list[User] | None = None) -> Quer
 
 def task_list_team(*, user: User) -> QuerySet[Task]:
     """Every open task of the user's queues and of their own, whoever holds it (or nobody),
-    oldest first: who holds what, and for how long it has waited."""
+    oldest first: who holds what, and for how long it has waited. Exactly the tasks of
+    "My tasks", "Available to me" and "Held by colleagues" together (three lists that share
+    no task), so that its count is theirs added up (`TEAM_PARTS`)."""
     flows = registered_flows()
+    held = [STATUS.ASSIGNED, STATUS.STARTED]
     return (
         _base(flows)
-        .filter(status__in=OPEN)
-        .filter(Q(owner=user) | _claimable(user))
+        .filter(
+            Q(owner=user, status__in=held)
+            | (Q(status=STATUS.NEW, owner__isnull=True) & _claimable(user))
+            | (Q(status__in=held, owner__isnull=False) & ~Q(owner=user) & _claimable(user))
+        )
         .order_by("created", "pk")
     )
+
+
+# The lists the team tab is made of, as the inbox's tab keys.
+TEAM_PARTS = ("mine", "available", "held")
 
 
 HOLDER_ME, HOLDER_NOBODY, HOLDER_OTHERS = "me", "nobody", "others"

@@ -56,7 +56,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # Only someone standing in for a colleague today has their tasks.
         if key != "delegated" or absent
     }
-    counts = {key: tasks.count() for key, tasks in lists.items()}
+    counts = {key: tasks.count() for key, tasks in lists.items() if key != "team"}
+    counts["team"] = sum(counts[key] for key in selectors.TEAM_PARTS)
     if not any(filters.values()):
         # The navigation's badge shows these very counts: not worth two more queries.
         selectors.task_count_waiting_known(user, counts["mine"] + counts["available"])

@@ -329,8 +329,9 @@ def test_the_inbox_counts_each_tab_once_and_the_navigation_badge_reuses_them(
         for q in context.captured_queries
         if 'COUNT(*) AS "__count" FROM "viewflow_task"' in q["sql"]
     ]
-    # Mine, available, held, done, team: not again for the page's paginator or the badge.
-    assert len(counts) == 5
+    # Mine, available, held, done: the team tab adds up three of them, and neither the
+    # page's paginator nor the navigation's badge counts again.
+    assert len(counts) == 4
 
     # A filtered page counts filtered tabs: the badge then counts the whole queue itself.
     filtered = client.get(url + "?q=nothing-matches-this").content.decode()
@@ -341,3 +342,18 @@ def test_the_inbox_counts_each_tab_once_and_the_navigation_badge_reuses_them(
 def navigation_badge(page: str) -> str:
     inbox = re.search(r'<a href="/inbox/"[^>]*>[^<]*<span class="count">(\d+)</span>', page)
     return inbox.group(1) if inbox else ""
+
+
+def test_the_team_tab_is_my_tasks_available_and_held_together_and_counts_its_rows(
+    client, approver, other_approver
+):
+    mine, held, waiting = submit_applications(3, start=800)
+    services.task_claim(task_id=open_task(mine).pk, user=approver)
+    services.task_claim(task_id=open_task(held).pk, user=other_approver)
+    client.force_login(approver)
+
+    page = client.get(reverse("inbox:index") + "?tab=team").content.decode()
+
+    assert 'aria-current="page">Team <span class="count">3</span>' in page
+    assert page.count("<tr>") == 4  # the header and the three tasks
+    assert all(a.name in page for a in (mine, held, waiting))
