@@ -1,0 +1,13 @@
+import gc
+import importlib
+
+import project.asgi
+import project.wsgi
+
+
+def test_the_web_entry_points_freeze_what_loading_the_application_created():
+    for entry_point in (project.wsgi, project.asgi):
+        gc.unfreeze()
+        importlib.reload(entry_point)
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()
