@@ -9,7 +9,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -33,17 +33,29 @@ def _base(flows: list[Any]) -> QuerySet[Task]:
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
-def task_page(tasks: QuerySet[Task]) -> list[Task]:
-    """The tasks of one page (`tasks`, a slice of a list), in two queries whatever the
-    list's length: the page's keys in the list's order, a narrow sort however many tasks
-    match, then those rows with everything a row shows. Sorting the whole list's wide rows
-    to keep fifty costs more than the second query at 10,000 open tasks. A list that
-    annotates its rows (the delegated tab's `for_user_id`) is read as it is."""
-    if tasks.query.annotations:
-        return list(tasks)
-    keys = list(tasks.values_list("pk", flat=True))
-    rows = _base(registered_flows()).in_bulk(keys)
-    return [rows[key] for key in keys if key in rows]
+def task_page(tasks: QuerySet[Task], *, number: int, size: int) -> tuple[list[Task], int, int]:
+    """Page `number` of a task list: (its tasks, the list's length, the page's number, the
+    last one when `number` is past the end). Two queries whatever the list's length: the
+    page's keys in the list's order with the list's length beside them (a narrow sort, however
+    many tasks match), then those rows with everything a row shows. Sorting every matching
+    task's wide row to keep fifty cost more at 10,000 open tasks, and so did counting apart."""
+    start = (number - 1) * size
+    keyed = list(
+        tasks.annotate(list_length=Window(Count("pk"))).values_list("pk", "list_length")[
+            start : start + size
+        ]
+    )
+    if not keyed:
+        total = tasks.count()
+        last = max(1, -(-total // size))
+        if number <= last:
+            return [], total, number
+        return task_page(tasks, number=last, size=size)
+    keys = [key for key, _length in keyed]
+    # A list that annotates its rows (the delegated tab's `for_user_id`) keeps them.
+    rows = (tasks if tasks.query.annotations else _base(registered_flows())).filter(pk__in=keys)
+    by_key = rows.order_by().in_bulk()
+    return [by_key[key] for key in keys if key in by_key], keyed[0][1], number
 
 
 def _flow_q(flow_class: Any) -> Q:

@@ -25,6 +25,7 @@ TABS = {
     "delegated": (_("On behalf of others"), selectors.task_list_delegated),
 }
 PAGE_SIZE = 50
+MAX_PAGE = 100_000
 
 
 def _due_state(task: object, now: object) -> tuple[object, str]:
@@ -56,20 +57,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # Only someone standing in for a colleague today has their tasks.
         if key != "delegated" or absent
     }
-    counts = {key: tasks.count() for key, tasks in lists.items() if key != "team"}
-    counts["team"] = sum(counts[key] for key in selectors.TEAM_PARTS)
-    if not any(filters.values()):
-        # The navigation's badge shows these very counts: not worth two more queries.
-        selectors.task_count_waiting_known(user, counts["mine"] + counts["available"])
-    tab = request.GET.get("tab", "")
+    requested = request.GET.get("tab", "")
+    # The open tab's length comes with its page; the team tab adds up three others.
+    counts = {key: tasks.count() for key, tasks in lists.items() if key not in {"team", requested}}
+    tab = requested
     if tab not in lists:
         # Someone with nothing of their own lands on what they could take.
         tab = "mine" if counts["mine"] or not counts["available"] else "available"
     title = TABS[tab][0]
+    tasks, counts[tab], number = selectors.task_page(
+        lists[tab], number=_page_number(request), size=PAGE_SIZE
+    )
+    counts.setdefault("team", sum(counts[key] for key in selectors.TEAM_PARTS))
+    if not any(filters.values()):
+        # The navigation's badge shows these very counts: not worth two more queries.
+        selectors.task_count_waiting_known(user, counts["mine"] + counts["available"])
     paginator = Paginator(lists[tab], PAGE_SIZE)
     paginator.count = counts[tab]  # counted above
-    page = paginator.get_page(request.GET.get("page"))
-    tasks = selectors.task_page(page.object_list)
+    page = paginator.page(number)
     shared = selectors.task_ids_shared(user=user, task_ids=[t.pk for t in tasks if tab == "mine"])
     now = timezone.now()
     rows = [
@@ -111,6 +116,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "filter_query": _query_without(request, "tab", "page"),
         },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    """The page asked for: 1 for anything that is not a number; a number past the end shows
+    the last page (`task_page`), and none is so large that its offset overflows."""
+    try:
+        return min(max(1, int(request.GET.get("page", "1"))), MAX_PAGE)
+    except ValueError:
+        return 1
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

@@ -357,3 +357,23 @@ def test_the_team_tab_is_my_tasks_available_and_held_together_and_counts_its_row
     assert 'aria-current="page">Team <span class="count">3</span>' in page
     assert page.count("<tr>") == 4  # the header and the three tasks
     assert all(a.name in page for a in (mine, held, waiting))
+
+
+@pytest.mark.parametrize(
+    ("asked", "last"),
+    [("2", True), ("99999999999999999999999", True), ("-3", False), ("x\x00", False)],
+)
+def test_a_page_past_the_end_shows_the_last_and_nonsense_shows_the_first(
+    client, approver, asked, last
+):
+    submit_applications(51, start=900)
+    client.force_login(approver)
+
+    response = client.get(reverse("inbox:index"), {"tab": "available", "page": asked})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'Available to me <span class="count">51</span>' in page
+    rows = page.count("<tr>") - 1
+    # The last page holds the 51st task; the first, fifty.
+    assert (rows, "2 / 2" in page) == ((1, True) if last else (50, False))
