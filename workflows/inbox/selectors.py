@@ -33,24 +33,27 @@ def _base(flows: list[Any]) -> QuerySet[Task]:
     return Task.objects.filter(flow_task_type__in=HUMAN_TASK_TYPES).select_related(*related)
 
 
-def task_page(tasks: QuerySet[Task], *, number: int, size: int) -> tuple[list[Task], int, int]:
+def task_page(
+    tasks: QuerySet[Task], *, number: int, size: int, length: int | None = None
+) -> tuple[list[Task], int, int]:
     """Page `number` of a task list: (its tasks, the list's length, the page's number, the
     last one when `number` is past the end). Two queries whatever the list's length: the
     page's keys in the list's order with the list's length beside them (a narrow sort, however
-    many tasks match), then those rows with everything a row shows. Sorting every matching
-    task's wide row to keep fifty cost more at 10,000 open tasks, and so did counting apart."""
+    many tasks match; `length` when the caller knows it already), then those rows with
+    everything a row shows. Sorting every matching task's wide row to keep fifty cost more
+    at 10,000 open tasks, and so did counting apart."""
     start = (number - 1) * size
-    keyed = list(
-        tasks.annotate(list_length=Window(Count("pk"))).values_list("pk", "list_length")[
-            start : start + size
-        ]
-    )
+    if length is None:
+        tasks_and_length = tasks.annotate(list_length=Window(Count("pk")))
+        keyed = list(tasks_and_length.values_list("pk", "list_length")[start : start + size])
+    else:
+        keyed = [(key, length) for key in tasks.values_list("pk", flat=True)[start : start + size]]
     if not keyed:
-        total = tasks.count()
+        total = tasks.count() if length is None else length
         last = max(1, -(-total // size))
         if number <= last:
             return [], total, number
-        return task_page(tasks, number=last, size=size)
+        return task_page(tasks, number=last, size=size, length=total)
     keys = [key for key, _length in keyed]
     # A list that annotates its rows (the delegated tab's `for_user_id`) keeps them.
     rows = (tasks if tasks.query.annotations else _base(registered_flows())).filter(pk__in=keys)

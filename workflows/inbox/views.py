@@ -65,8 +65,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # Someone with nothing of their own lands on what they could take.
         tab = "mine" if counts["mine"] or not counts["available"] else "available"
     title = TABS[tab][0]
+    if tab == "team":
+        counts["team"] = sum(counts[key] for key in selectors.TEAM_PARTS)
     tasks, counts[tab], number = selectors.task_page(
-        lists[tab], number=_page_number(request), size=PAGE_SIZE
+        lists[tab], number=_page_number(request), size=PAGE_SIZE, length=counts.get(tab)
     )
     counts.setdefault("team", sum(counts[key] for key in selectors.TEAM_PARTS))
     if not any(filters.values()):
