@@ -19,7 +19,7 @@ from accounts.permissions import (
     is_org_signer,
     speaks_for_organization,
 )
-from workflows.inbox.selectors import task_escalated_to
+from workflows.inbox.selectors import subjects_escalated_to, task_escalated_to
 
 if TYPE_CHECKING:
     from accounts.models import Community, User
@@ -40,9 +40,17 @@ def sees_internal_events(user: User) -> bool:
 
 
 def can_view(agreement: AidAgreement, user: User) -> bool:
-    """A draft is its community's alone; once sent, the organization and approvers see it."""
+    """A draft is its community's alone; once sent, the organization and approvers see it,
+    and so does the escalation group an overdue termination decision about it was offered to."""
     return is_community_manager(agreement.community, user) or (
-        agreement.is_sent and (is_org_member(agreement.organization, user) or is_approver(user))
+        agreement.is_sent
+        and (
+            is_org_member(agreement.organization, user)
+            or is_approver(user)
+            or agreement.termination_requests.filter(
+                pk__in=subjects_escalated_to(model=agreement.termination_requests.model, user=user)
+            ).exists()
+        )
     )
 
 

@@ -10,6 +10,7 @@ from audit.selectors import audit_event_list_for_parties, audit_event_list_for_t
 from documents.models import Document
 from documents.selectors import document_list_for_owner
 from workflows.inbox.base import TASK_ACTION_PREFIX
+from workflows.inbox.selectors import subjects_escalated_to
 
 from . import permissions
 from .models import AgreementAttachment, AidAgreement, TerminationRequest
@@ -40,7 +41,11 @@ def _visible_q(user: User) -> Q:
     visible = Q(community__in=communities_managed_by(user=user))
     if permissions.is_approver(user):
         return visible | sent
-    return visible | (Q(organization__in=organizations_of(user=user)) & sent)
+    # An overdue termination decision offered to the user's escalation group.
+    escalated = TerminationRequest.objects.filter(
+        pk__in=subjects_escalated_to(model=TerminationRequest, user=user)
+    ).values("agreement")
+    return visible | (Q(organization__in=organizations_of(user=user)) & sent) | Q(pk__in=escalated)
 
 
 def agreement_list_for_user(

@@ -101,6 +101,19 @@ def task_escalated_to(*, subject: Any, user: User) -> bool:
     )
 
 
+def subjects_escalated_to(*, model: Any, user: User) -> QuerySet[Task]:
+    """The keys of `model` objects (a flow's subject) with an open task offered to a group
+    `user` belongs to, or a task `user` took (held or done): what they may read to decide
+    it, and what they decided (as a subquery, `pk__in=`)."""
+    flow_class = flow_for(model)
+    offered = Q(status__in=OPEN) & escalated_q(user)
+    return (
+        Task.objects.filter(_flow_q(flow_class))
+        .filter(offered | Q(owner=user))
+        .values(f"{flow_class.subject_relation()}_id")
+    )
+
+
 def task_list_mine(*, user: User) -> QuerySet[Task]:
     """Tasks assigned to the user and waiting for them."""
     flows = registered_flows()

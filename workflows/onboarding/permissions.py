@@ -29,7 +29,12 @@ def sees_internal_events(user: User) -> bool:
 
 
 def can_view(application: OrganizationApplication, user: User) -> bool:
-    return user.is_authenticated and (application.applicant_id == user.pk or is_reviewer(user))
+    """The applicant, reviewers, and the escalation group an overdue review was offered to."""
+    return user.is_authenticated and (
+        application.applicant_id == user.pk
+        or is_reviewer(user)
+        or task_escalated_to(subject=application, user=user)
+    )
 
 
 def can_edit(application: OrganizationApplication, user: User) -> bool:

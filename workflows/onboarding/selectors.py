@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -6,18 +6,21 @@ from accounts.selectors import get_visible_or_404
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list_for_parties, audit_event_list_for_targets
 from workflows.inbox.base import TASK_ACTION_PREFIX
+from workflows.inbox.selectors import subjects_escalated_to
 
 from . import permissions
 from .models import OrganizationApplication
 
 
 def application_list_for_user(*, user: User, status: str = "") -> QuerySet[OrganizationApplication]:
-    """Reviewers see every application; everyone else sees their own."""
+    """Reviewers see every application; everyone else sees their own, and those whose
+    overdue review was offered to their escalation group."""
     queryset = OrganizationApplication.objects.select_related(
         "applicant", "reviewed_by", "organization"
     )
     if not permissions.is_reviewer(user):
-        queryset = queryset.filter(applicant=user)
+        escalated = subjects_escalated_to(model=OrganizationApplication, user=user)
+        queryset = queryset.filter(Q(applicant=user) | Q(pk__in=escalated))
     if status:
         queryset = queryset.filter(status=status)
     return queryset

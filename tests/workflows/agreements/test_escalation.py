@@ -12,6 +12,7 @@ from accounts.roles import escalation_group
 from audit.models import AuditEvent
 from tests.conftest import fresh
 from tests.factories import UserFactory
+from workflows.agreements import selectors as agreements_selectors
 from workflows.agreements import services as agreements
 from workflows.inbox import selectors, services
 from workflows.inbox.models import TaskDeadline
@@ -68,3 +69,26 @@ def test_the_escalation_group_decides_an_escalated_termination_but_not_a_party(
     assert list(selectors.task_list_available(user=escalator)) == [task]
     request = decide_termination(request, escalator, "reject", reason="继续履行")
     assert (request.status, request.decided_by) == ("rejected", escalator)
+
+
+def test_the_escalation_group_reads_the_agreement_whose_termination_it_was_offered(
+    client, active, signer
+):
+    escalator = UserFactory(username="escalator")
+    escalation_group().user_set.add(escalator)
+    agreements.termination_request_create(
+        agreement_id=active.pk,
+        actor=signer,
+        reason="机构搬迁，无法继续服务",
+        effective_date=timezone.localdate() + timedelta(days=10),
+    )
+    url = active.get_absolute_url()
+    client.force_login(escalator)
+    assert client.get(url).status_code == 404
+
+    services.task_deadlines_escalate(now=timezone.now() + timedelta(days=30))
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert active.title in page.content.decode()
+    assert agreements_selectors.agreement_list_for_user(user=fresh(escalator)).get() == active

@@ -90,3 +90,29 @@ def test_the_escalation_group_does_not_see_a_review_escalated_to_another_group(
     escalator = fresh(escalator)
     assert list(selectors.task_list_available(user=escalator)) == []
     assert selectors.task_count_waiting(escalator) == 0
+
+
+def test_the_escalation_group_reads_the_application_offered_to_it_and_its_decider_after(
+    client, submitted_application, escalator
+):
+    colleague = UserFactory(username="colleague")
+    escalation_group().user_set.add(colleague)
+    url = reverse("onboarding:detail", args=[submitted_application.pk])
+    client.force_login(escalator)
+    assert client.get(url).status_code == 404  # not offered yet: not theirs
+
+    escalate()
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert submitted_application.name in page.content.decode()
+    task = open_task(submitted_application)
+    services.task_claim(task_id=task.pk, user=escalator)
+    response = client.post(
+        task.flow_task.reverse("execute", args=[task.process_id, task.pk]),
+        {"decision": "approve", "comment": "Escalated."},
+    )
+    assert response.status_code == 302
+    assert client.get(url).status_code == 200  # what they decided stays theirs to read
+    client.force_login(colleague)
+    assert client.get(url).status_code == 404  # decided: no longer offered to the group
