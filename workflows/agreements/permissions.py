@@ -41,17 +41,28 @@ def sees_internal_events(user: User) -> bool:
 
 def can_view(agreement: AidAgreement, user: User) -> bool:
     """A draft is its community's alone; once sent, the organization and approvers see it,
-    and so does the escalation group an overdue termination decision about it was offered to."""
+    and so does the escalation group an overdue signature or termination decision about it
+    was escalated to."""
     return is_community_manager(agreement.community, user) or (
         agreement.is_sent
         and (
             is_org_member(agreement.organization, user)
             or is_approver(user)
-            or agreement.termination_requests.filter(
-                pk__in=subjects_escalated_to(model=agreement.termination_requests.model, user=user)
-            ).exists()
+            or _escalated_to(agreement, user)
         )
     )
+
+
+def _escalated_to(agreement: AidAgreement, user: User) -> bool:
+    """An overdue signature of the agreement, or a decision on its termination, was escalated
+    to a group `user` belongs to (they follow it up or decide it: `subjects_escalated_to`)."""
+    own = type(agreement).objects.filter(
+        pk=agreement.pk, pk__in=subjects_escalated_to(model=type(agreement), user=user)
+    )
+    terminations = agreement.termination_requests.filter(
+        pk__in=subjects_escalated_to(model=agreement.termination_requests.model, user=user)
+    )
+    return own.exists() or terminations.exists()
 
 
 def can_draft(community: Community, user: User) -> bool:

@@ -41,11 +41,14 @@ def _visible_q(user: User) -> Q:
     visible = Q(community__in=communities_managed_by(user=user))
     if permissions.is_approver(user):
         return visible | sent
-    # An overdue termination decision offered to the user's escalation group.
-    escalated = TerminationRequest.objects.filter(
+    # An overdue signature or termination decision escalated to the user's group.
+    terminations = TerminationRequest.objects.filter(
         pk__in=subjects_escalated_to(model=TerminationRequest, user=user)
     ).values("agreement")
-    return visible | (Q(organization__in=organizations_of(user=user)) & sent) | Q(pk__in=escalated)
+    escalated = Q(pk__in=subjects_escalated_to(model=AidAgreement, user=user)) | Q(
+        pk__in=terminations
+    )
+    return visible | (Q(organization__in=organizations_of(user=user)) & sent) | escalated
 
 
 def agreement_list_for_user(

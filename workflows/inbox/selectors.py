@@ -102,11 +102,15 @@ def task_escalated_to(*, subject: Any, user: User) -> bool:
 
 
 def subjects_escalated_to(*, model: Any, user: User) -> QuerySet[Task]:
-    """The keys of `model` objects (a flow's subject) with an open task offered to a group
+    """The keys of `model` objects (a flow's subject) with an open task escalated to a group
     `user` belongs to, or a task `user` took (held or done): what they may read to decide
-    it, and what they decided (as a subquery, `pk__in=`)."""
+    it or, for a signature they cannot take, to follow it up with the signers; and what they
+    decided (as a subquery, `pk__in=`)."""
     flow_class = flow_for(model)
-    offered = Q(status__in=OPEN) & escalated_q(user)
+    if getattr(user, "is_authenticated", False):
+        offered = Q(status__in=OPEN, deadline__escalated_to__in=user.groups.values("pk"))
+    else:
+        offered = Q(pk__in=[])
     return (
         Task.objects.filter(_flow_q(flow_class))
         .filter(offered | Q(owner=user))

@@ -92,3 +92,21 @@ def test_the_escalation_group_reads_the_agreement_whose_termination_it_was_offer
     assert page.status_code == 200
     assert active.title in page.content.decode()
     assert agreements_selectors.agreement_list_for_user(user=fresh(escalator)).get() == active
+
+
+def test_a_supervisor_told_of_an_overdue_signature_can_open_the_agreement_to_follow_it_up(
+    client, sent
+):
+    supervisor = UserFactory(username="supervisor")  # in the escalation group, no approver
+    escalation_group().user_set.add(supervisor)
+    client.force_login(supervisor)
+    assert client.get(sent.get_absolute_url()).status_code == 404
+
+    services.task_deadlines_escalate(now=timezone.now() + timedelta(days=30))
+
+    notice = Notification.objects.get(recipient=supervisor)
+    page = client.get(notice.url)
+    assert page.status_code == 200
+    assert sent.title in page.content.decode()
+    # Following it up is all: the signature is still the organization's signers' alone.
+    assert list(selectors.task_list_available(user=fresh(supervisor))) == []
