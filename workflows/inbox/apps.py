@@ -35,5 +35,8 @@ class InboxConfig(AppConfig):
                 "task.due": _("Task due: approver leads told, reminder sent"),
                 "task.escalated": _("Overdue task offered to the escalation group"),
                 "task.escalation_released": _("Overdue task taken back to the queue"),
+                "task.escalation_kept": _(
+                    "Overdue task left with its holder: nobody else may do it"
+                ),
             },
         )

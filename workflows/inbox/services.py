@@ -200,14 +200,20 @@ def task_release(*, task_id: int, user: User) -> Any:
 def _release(task: Any, flow_task: Any, user: User) -> Any:
     if task.status != STATUS.ASSIGNED or task.owner_id != user.pk:
         raise TaskUnavailable(_("This task is not yours to release."))
-    if not task_ids_shared(user=user, task_ids=[task.pk]):
-        # Nobody else could take it, and it would leave every list: it stays with its owner.
+    if not _back_to_queue(task, flow_task):
         raise TaskUnavailable(_("Only you can do this task, so it cannot be released."))
-    activation = flow_task.activation_class(task)
-    _remember_on_behalf_of(task, None)
-    activation.unassign()
     _audit_task("task.released", task=task, actor=user)
     return task
+
+
+def _back_to_queue(task: Any, flow_task: Any) -> bool:
+    """Put a held task back in its queue; False, and it stays with its holder, when nobody
+    else could take it (an applicant's revision): released, it would leave every list."""
+    if not task_ids_shared(user=task.owner, task_ids=[task.pk]):
+        return False
+    _remember_on_behalf_of(task, None)
+    flow_task.activation_class(task).unassign()
+    return True
 
 
 # Set inside `task_complete`'s block, where a failure rolls the completion back as a whole.
@@ -536,7 +542,10 @@ def _escalate(row: TaskDeadline, task: Any, run: _LadderRun) -> None:
             return
         subject = flow_task.flow_class.instance.subject_of(task.process)
         holder = task.owner
-        flow_task.activation_class(task).unassign()
+        if not _back_to_queue(task, flow_task):
+            # Only its holder can do it: the leads were told at the due date; it stays.
+            run.audit("task.escalation_kept", task=task, holder_id=holder.pk)
+            return
         row.released_at = run.now
         run.notify(
             recipients=[holder],

@@ -261,3 +261,30 @@ def test_the_approvers_figures_count_the_overdue_tasks_per_process(
     at = MONDAY + timedelta(days=5)  # the earlier review fell due the day before
     onboarding = next(p for p in task_statistics(now=at) if p.flow_class is OnboardingFlow)
     assert (onboarding.open_count, onboarding.overdue_count) == (2, 1)
+
+
+def test_an_overdue_task_only_its_holder_may_do_stays_with_them_instead_of_leaving_every_list(
+    people, django_capture_on_commit_callbacks
+):
+    from tests.workflows.onboarding.helpers import decide
+    from workflows.inbox.models import TaskTimeLimit
+
+    # An admin gives applicants five days to revise; only the applicant can do a revision.
+    services.deadline_setting_save(
+        setting=TaskTimeLimit(node="onboarding_revise", days=5), actor=people["lead"]
+    )
+    with time_machine.travel(MONDAY, tick=False):
+        application = submit_application(django_capture_on_commit_callbacks)
+        decide(application, people["approver"], "request_changes", comment="请补充材料")
+        revise = open_task(application, "revise")
+    assert revise.owner == application.applicant
+
+    run_job_at(MONDAY + timedelta(days=30))
+
+    revise.refresh_from_db()
+    assert (revise.owner, revise.status) == (application.applicant, "ASSIGNED")
+    deadline = TaskDeadline.objects.get(task=revise)
+    assert (deadline.released_at, deadline.escalated_at is not None) == (None, True)
+    assert AuditEvent.objects.filter(action="task.escalation_kept").count() == 1
+    assert not AuditEvent.objects.filter(action="task.escalation_released").exists()
+    assert not Notification.objects.filter(subject__startswith="Taken back").exists()
