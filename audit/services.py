@@ -177,10 +177,7 @@ def record_denial(
     """
     request = request or current_request.get()
     actor = _actor_of(actor, request)
-    represented = acting_for_person.get()
-    if represented is not None and actor is not None and actor.pk != represented[0]:
-        payload = {**(payload or {}), "on_behalf_of": represented[1]}
-        payload["on_behalf_of_id"] = represented[0]
+    # The person a delegate acts for goes into the payload in `record`, as for every event.
     path = request.path if request is not None else ""
     _lock_appends()
     recent = AuditEvent.objects.filter(

@@ -279,3 +279,14 @@ def test_opening_a_claimed_task_after_losing_the_right_is_refused_and_audited(
     event = denials().get()
     assert (event.actor, event.target_id) == (approver, str(submitted_application.pk))
     assert event.payload == {"path": url, "reason": "not_allowed"}
+
+
+def test_a_delegates_refusal_names_the_person_they_stand_in_for(db):
+    delegate, absent = UserFactory(username="delegate"), UserFactory(username="away")
+
+    with audit.acting_for(absent):
+        event = audit.record_denial(reason="not_allowed", request=request_for(delegate))
+
+    assert event.actor == delegate
+    assert (event.payload["on_behalf_of_id"], event.payload["reason"]) == (absent.pk, "not_allowed")
+    assert event.payload["on_behalf_of"] == str(absent)
