@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,20 +77,19 @@ def _store_version(
     created_by: Any,
     action: str,
     payload: dict[str, Any] | None = None,
-    derives_from: int | None = None,
+    known_last: int | None = None,
 ) -> Document:
     owner_type = ContentType.objects.get_for_model(owner)
-    last, shared_code = _last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind)
-    if derives_from is not None and last != derives_from:
-        raise ValidationError(
-            _("A newer version of this document exists: sign that one."), code="stale"
-        )
-    if last and shared_code != document_code:
-        # Another first version was stored while this one rendered: its pages print a code
-        # that is not this document's.
-        raise ValidationError(
-            _("A newer version of this document exists: sign that one."), code="stale"
-        )
+    if known_last is not None:
+        # The caller knows the newest version (the one it derives from, or none for a new
+        # code): nothing to read; the unique version refuses the row if another came first.
+        last = known_last
+    else:
+        last, shared_code = _last_version(owner_type=owner_type, owner_id=str(owner.pk), kind=kind)
+        if last and shared_code != document_code:
+            # Another first version was stored while this one rendered: its pages print a
+            # code that is not this document's.
+            raise _stale()
     # The first version's own code is the document's code; later versions get their own.
     verification_code = document_code if not last else _fresh_verification_code()
     document = Document(
@@ -109,7 +108,12 @@ def _store_version(
     )
     field_file_save(document.file, f"{verification_code}.pdf", ContentFile(pdf))
     try:
-        document.save(force_insert=True)
+        try:
+            document.save(force_insert=True)
+        except IntegrityError as clash:
+            # Only the version can clash in practice (verification codes are random): a
+            # version stored since the caller read the newest one.
+            raise _stale() from clash
         audit.record(
             action=action,
             actor=created_by,
@@ -130,6 +134,12 @@ def _store_version(
     return document
 
 
+def _stale() -> ValidationError:
+    return ValidationError(
+        _("A newer version of this document exists: sign that one."), code="stale"
+    )
+
+
 def document_render(
     *,
     owner: models.Model,
@@ -140,6 +150,7 @@ def document_render(
     language: str,
     created_by: Any = None,
     document_code: str = "",
+    after_version: int | None = None,
 ) -> Document:
     """Render `template_name` and store it as the next version of `owner`'s `kind` document.
 
@@ -152,6 +163,10 @@ def document_render(
     `document_code`: the code of `owner`'s `kind` document when the caller has it at hand
     (`document_code_new()` for a document the owner does not have yet); otherwise it is read.
     Either way it is checked again with the versions locked: a wrong one is refused as stale.
+
+    `after_version`: the newest stored version the caller knows of (0 with a new code); the
+    stored versions are then not read, and should another have been stored meanwhile, the
+    unique version refuses this one as stale (failing the caller's transaction).
     """
     code = document_code or _document_code(owner, kind)
     rendered = render_pdf(
@@ -169,6 +184,7 @@ def document_render(
         document_code=code,
         created_by=created_by,
         action="document.generated",
+        known_last=after_version,
     )
 
 
@@ -187,8 +203,8 @@ def document_add_version(
     code, which resolves to the newest version); the version gets its own verification code.
     Audited as `action` on the owner (`owner` when the caller has it at hand, else read),
     naming the version it derives from, with `payload` added. Refused (ValidationError, code
-    "stale") when `previous` is no longer the newest version: the existing versions are
-    locked while this is checked.
+    "stale") when `previous` is no longer the newest version: the unique version refuses
+    the row, which fails the caller's transaction (nothing is read first).
     """
     if owner is None:
         owner_type = ContentType.objects.get_for_id(previous.owner_type_id)  # cached
@@ -208,7 +224,7 @@ def document_add_version(
             "previous_document_id": previous.pk,
             **(payload or {}),
         },
-        derives_from=previous.version,
+        known_last=previous.version,
     )
 
 

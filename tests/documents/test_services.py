@@ -178,7 +178,7 @@ def test_a_lost_race_for_a_version_number_stores_nothing_and_removes_its_file(
     # What a concurrent writer that read the versions before `first` was committed sees.
     monkeypatch.setattr(services, "_last_version", lambda **kwargs: (0, ""))
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ValidationError, match="newer version"):
         render_letter(organization)
 
     assert list(Document.objects.values_list("version", flat=True)) == [1]
