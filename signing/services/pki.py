@@ -149,6 +149,12 @@ def _platform_and(
     """The platform's current identities of `kinds`, and the row `also` picks (None: none)."""
     current = models.Q(kind__in=kinds, owner_type=None, revoked_at=None)
     rows = SigningIdentity.objects.filter(current | also if also is not None else current)
+    # The newest CRL rides along, so that signing with these identities reads it no more.
+    newest_crl = CertificateRevocationList.objects.order_by("-number")
+    rows = rows.annotate(
+        crl_der=models.Subquery(newest_crl.values("der")[:1]),
+        crl_next_update=models.Subquery(newest_crl.values("next_update")[:1]),
+    )
     newest: dict[str, SigningIdentity] = {}
     other = None
     for row in rows.order_by("created_at", "pk"):
@@ -401,7 +407,16 @@ def loaded_timestamper(root: SigningIdentity, unit: SigningIdentity | None = Non
 
 def trust_anchors(root: SigningIdentity) -> validation.TrustAnchors:
     roots = _cached(root, "trust_roots", lambda: [signer.to_asn1_certificate(root.certificate_pem)])
-    return validation.TrustAnchors(roots=roots, crls=[bytes(crl_current().der)])
+    return validation.TrustAnchors(roots=roots, crls=[_current_crl_der(root)])
+
+
+def _current_crl_der(root: SigningIdentity) -> bytes:
+    """The newest CRL: the one read with `root` (`_platform_and` reads it along, in the same
+    query) while it is not about to expire, else `crl_current()`'s."""
+    der, next_update = getattr(root, "crl_der", None), getattr(root, "crl_next_update", None)
+    if der is None or next_update is None or next_update - CRL_REFRESH_MARGIN <= timezone.now():
+        return bytes(crl_current().der)
+    return bytes(der)
 
 
 def root_certificate_pem() -> str:
