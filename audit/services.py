@@ -4,16 +4,17 @@ import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models.expressions import RawSQL
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, compute_hash, hash_template
+from .chain import GENESIS_HASH, hash_template
 from .context import acting_for_person, client_ip, current_request, recorded_events
 from .models import DENIAL_ACTION, AuditCheckpoint, AuditEvent
 from .selectors import audit_chain_head, audit_checkpoint_latest
@@ -21,21 +22,33 @@ from .selectors import audit_chain_head, audit_checkpoint_latest
 # Arbitrary constant key for pg_advisory_xact_lock: all appends queue on it.
 _ADVISORY_LOCK_KEY = 0x0ACC0D
 
-# How an append reads the chain's head (on PostgreSQL: waits for the append lock first; both
-# calls of one statement wait for the same lock, the second finds it held) and hashes the event
-# text around it: (head, its parameters, digest); by `connection.vendor == "postgresql"`.
+# How an append reads the chain's head (on PostgreSQL: waits for the append lock first) and
+# hashes an event's text around the hash before it: (head, its parameters, digest of
+# `{prefix} || {prev} || {suffix}`), by `connection.vendor == "postgresql"`.
 _APPEND_SQL = {
     True: (
         "COALESCE(accord_audit_chain_head(%s), %s)",
         (_ADVISORY_LOCK_KEY, GENESIS_HASH),
-        "encode(sha256(convert_to(%s || {head} || %s, 'UTF8')), 'hex')",
+        "encode(sha256(convert_to({prefix} || {prev} || {suffix}, 'UTF8')), 'hex')",
     ),
     False: (
         "COALESCE((SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1), %s)",
         (GENESIS_HASH,),
-        "accord_sha256(%s || {head} || %s)",  # audit.apps registers it on SQLite
+        "accord_sha256({prefix} || {prev} || {suffix})",  # audit.apps registers it on SQLite
     ),
 }
+
+
+@dataclass
+class _Batch:
+    """Events recorded in a transaction (`batched`), not yet appended: those recorded inside
+    the same savepoints as the block itself (`savepoints`)."""
+
+    savepoints: tuple[str, ...]
+    events: list[AuditEvent] = field(default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("audit_batch", default=None)
 
 # A refusal repeated within this window (same person, object and reason) is recorded once, so
 # that a scripted loop cannot flood the chain.
@@ -61,6 +74,9 @@ def record(
     and stores it (see `_append`). The event is part of the caller's transaction: a
     rolled-back action leaves no audit row. No savepoint: a failed append fails the caller's
     whole transaction, which is what an action whose audit row cannot be written deserves.
+
+    Inside `batched()`, the event is appended with the block's others when it ends (it has
+    no key nor hash until then).
     """
     event = _new_event(
         action=action,
@@ -71,51 +87,122 @@ def record(
         payload=payload,
         request=request,
     )
-    _append(event)
-    _remember([event])
+    _add([event])
     return event
-
-
-def _append(event: AuditEvent) -> None:
-    """INSERT `event` with the append lock taken, the newest event's hash read as its
-    `prev_hash` and its own `hash` computed, all by the database in that one statement
-    (`chain.hash_template` gives the text around the previous hash; RETURNING gives both
-    hashes back). Same rule as `chain.compute_hash`, which `verify_audit` applies."""
-    prefix, suffix = hash_template(event)
-    head, head_params, digest = _APPEND_SQL[connection.vendor == "postgresql"]
-    # Constant SQL; every value is a parameter.
-    event.prev_hash = RawSQL(head, head_params)  # noqa: S611
-    event.hash = RawSQL(digest.format(head=head), [prefix, *head_params, suffix])  # noqa: S611
-    meta = AuditEvent._meta
-    returning = [meta.pk, meta.get_field("prev_hash"), meta.get_field("hash")]
-    # Model.save() cannot return columns other than the key; the manager's insert can.
-    ((event.pk, event.prev_hash, event.hash),) = AuditEvent._base_manager._insert(
-        [event],
-        fields=[field for field in meta.concrete_fields if field is not meta.pk],
-        returning_fields=returning,
-    )
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 @transaction.atomic(savepoint=False)
 def record_many(*, events: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
     """Append several events to the chain, in order: `record`'s keyword arguments for each
     (`action`, and optionally `actor`, `target`, `from_state`, `to_state`, `payload`,
-    `request`). One read of the chain's head (taking the append lock, as `record` does)
-    and one insert, however many events: for jobs that write hundreds in one transaction.
-    Each event's `prev_hash` is the hash of the one before, so the chain verifies exactly as
-    if they had been recorded one by one."""
+    `request`), in one statement however many there are: for jobs that write hundreds in one
+    transaction."""
     built = [_new_event(**fields) for fields in events]
-    if not built:
-        return []
-    head = _chain_head()
-    for event in built:
-        event.prev_hash = head
-        event.hash = head = compute_hash(event)
-    created = AuditEvent.objects.bulk_create(built)
-    _remember(created)
-    return created
+    _add(built)
+    return built
+
+
+def _add(events: list[AuditEvent]) -> None:
+    batch = _batch.get()
+    if batch is not None and _savepoints() == batch.savepoints:
+        batch.events.extend(events)
+    else:
+        # Outside a batch, or in a savepoint of its own inside one (which may be rolled back
+        # alone): appended at once, inside that savepoint.
+        _append(events)
+    _remember(events)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Inside a transaction, hold the events recorded in the block and append them when it
+    ends, in the order recorded, in one statement: a request's several events cost the
+    database one round trip. Events recorded in a savepoint opened inside the block are
+    appended at once, inside it, so that rolling it back takes them along.
+
+    Outside a transaction, or inside another `batched()`, it changes nothing. When the block
+    fails, its events are appended all the same unless the transaction is already doomed
+    (the caller may catch the error and commit what the block did)."""
+    if _batch.get() is not None or not connection.in_atomic_block:
+        yield
+        return
+    batch = _Batch(savepoints=_savepoints())
+    token = _batch.set(batch)
+    try:
+        yield
+    except BaseException:
+        _batch.reset(token)
+        if not connection.needs_rollback:
+            try:
+                _append(batch.events)
+            except DatabaseError:
+                transaction.set_rollback(True)  # never commit the block's work without them
+        raise
+    _batch.reset(token)
+    _append(batch.events)
+
+
+def _savepoints() -> tuple[str, ...]:
+    """The savepoints open on the connection (an atomic block without one records None)."""
+    return tuple(sid for sid in connection.savepoint_ids if sid)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """INSERT `events` in order, in one statement, with the append lock taken, the newest
+    event's hash read as the first one's `prev_hash` and every `hash` computed by the
+    database: `chain.hash_template` gives each event's text around the hash before it, and a
+    recursive query chains them. RETURNING gives the keys and hashes back. Same rule as
+    `chain.compute_hash`, which `verify_audit` applies."""
+    if not events:
+        return
+    postgresql = connection.vendor == "postgresql"
+    head, head_params, digest = _APPEND_SQL[postgresql]
+    meta = AuditEvent._meta
+    columns = [
+        f for f in meta.concrete_fields if f is not meta.pk and f.name not in ("prev_hash", "hash")
+    ]
+    # PostgreSQL types the values of a VALUES list by themselves: say what each one is.
+    placeholders = ", ".join(
+        f"CAST(%s AS {f.cast_db_type(connection)})" if postgresql else "%s" for f in columns
+    )
+    links: list[Any] = []
+    rows: list[Any] = []
+    for number, event in enumerate(events, 1):
+        links += [number, *hash_template(event)]
+        rows.append(number)
+        rows += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
+    quote = connection.ops.quote_name
+    names = [f"v{index}" for index in range(len(columns))]
+    chain_step = digest.format(prefix="links.prefix", prev="chained.hash", suffix="links.suffix")
+    # Built from the model's own columns; every value is a parameter.
+    sql = (
+        "WITH RECURSIVE links (n, prefix, suffix) AS (VALUES "  # noqa: S608 - no value spliced
+        + ", ".join(["(%s, %s, %s)"] * len(events))
+        + f"), given (n, {', '.join(names)}) AS (VALUES "
+        + ", ".join([f"(%s, {placeholders})"] * len(events))
+        + "), chained (n, prev_hash, hash) AS ("
+        + f"SELECT 0, '', {head} UNION ALL SELECT links.n, chained.hash, {chain_step}"
+        + " FROM links JOIN chained ON links.n = chained.n + 1) "
+        + f"INSERT INTO {quote(meta.db_table)} ("
+        + ", ".join(quote(f.column) for f in columns)
+        + ", prev_hash, hash) SELECT "
+        + ", ".join(f"given.{name}" for name in names)
+        + ", chained.prev_hash, chained.hash FROM given JOIN chained ON chained.n = given.n"
+        + " ORDER BY given.n RETURNING id, prev_hash, hash"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*links, *rows, *head_params])
+        stored = cursor.fetchall()
+    # Rows come back in no promised order: follow the chain from the one whose predecessor
+    # is not among them.
+    by_prev = {prev_hash: (pk, prev_hash, hash_) for pk, prev_hash, hash_ in stored}
+    hashes = {hash_ for _pk, _prev, hash_ in stored}
+    (row,) = [found for prev_hash, found in by_prev.items() if prev_hash not in hashes]
+    for event in events:
+        event.pk, event.prev_hash, event.hash = row
+        event._state.adding = False
+        event._state.db = connection.alias
+        row = by_prev.get(event.hash, row)
 
 
 def _remember(events: list[AuditEvent]) -> None:
@@ -259,18 +346,6 @@ def _actor_of(actor: Any, request: HttpRequest | None) -> Any:
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
     return actor
-
-
-def _chain_head() -> str:
-    """The hash of the newest event, with the append lock held until the transaction ends."""
-    if connection.vendor == "postgresql":
-        # The lock, then a read with a snapshot taken after it (migration 0004).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT accord_audit_chain_head(%s)", [_ADVISORY_LOCK_KEY])
-            last = cursor.fetchone()[0]
-    else:
-        last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
-    return last or GENESIS_HASH
 
 
 def _lock_appends() -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+import audit.services as audit
 from accounts.models import User
 from audit.labels import action_label, event_model_label, state_label
 from audit.selectors import audit_checkpoint_latest
@@ -86,9 +87,9 @@ def _agreement_context(agreement: AidAgreement) -> dict[str, Any]:
 def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
     """Render the agreement once, when it is sent: the version both parties sign."""
     if agreement.document_id is None:
-        code = documents_services.document_code_new()
+        code, known = documents_services.document_code_new(), 0
     else:
-        code = agreement.document.document_code
+        code, known = agreement.document.document_code, None  # read under the versions' lock
     return documents_services.document_render(
         owner=agreement,
         kind=AGREEMENT,
@@ -98,6 +99,7 @@ def render_agreement(agreement: AidAgreement, *, actor: User) -> Document:
         language=agreement.language,
         created_by=actor,
         document_code=code,
+        after_version=known,
     )
 
 
@@ -215,7 +217,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
     SHA-256 of every document version, so the history can be checked offline. A second
     delivery of the same task finds the stage taken and does nothing.
     """
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         agreement = AidAgreement.objects.select_related("community", "organization").get(
             pk=agreement_id
         )
@@ -254,9 +256,10 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 if d.kind != AGREEMENT_EVIDENCE
             ]
             # The summary of the other stage, if any, is an earlier version of this document.
-            code = next(
-                (d.document_code for d in documents if d.kind == AGREEMENT_EVIDENCE),
-                documents_services.document_code_new(),
+            code, newest = max(
+                ((d.document_code, d.version) for d in documents if d.kind == AGREEMENT_EVIDENCE),
+                key=lambda code_version: code_version[1],
+                default=(documents_services.document_code_new(), 0),
             )
         document = documents_services.document_render(
             owner=agreement,
@@ -276,6 +279,7 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             },
             language=language,
             document_code=code,
+            after_version=newest,
         )
         # An invisible signature: the summary is a sealed record, not a form to look at.
         sealed = signing_services.document_sign_as_platform(

@@ -223,11 +223,12 @@ _completing: ContextVar[bool] = ContextVar("completing_a_task", default=False)
 def atomic_service(service: Callable[..., Any]) -> Callable[..., Any]:
     """`transaction.atomic` for a process app's service: its own transaction, or a savepoint
     in its caller's; no savepoint inside `task_complete`, whose block fails as a whole (a
-    savepoint there would never be rolled back to alone)."""
+    savepoint there would never be rolled back to alone). Its audit events are appended
+    together when it ends (`audit.batched`)."""
 
     @functools.wraps(service)
     def in_transaction(*args: Any, **kwargs: Any) -> Any:
-        with transaction.atomic(savepoint=not _completing.get()):
+        with transaction.atomic(savepoint=not _completing.get()), audit.batched():
             return service(*args, **kwargs)
 
     return in_transaction
@@ -246,7 +247,7 @@ def task_complete(*, task_id: int, user: User, flow_task: Any) -> Iterator[Any]:
     flow advances in the same transaction. Any exception rolls everything back.
     """
     expected_node = flow_task
-    with transaction.atomic(), _locked_task(task_id) as (task, flow_task):
+    with transaction.atomic(), audit.batched(), _locked_task(task_id) as (task, flow_task):
         if task.flow_task is not expected_node:
             raise Task.DoesNotExist
         if task.status != STATUS.ASSIGNED:
