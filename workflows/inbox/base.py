@@ -5,6 +5,7 @@ A process app subclasses `AccordFlow` and uses `TaskNode`; it registers the flow
 AppConfig and otherwise leaves flows to the inbox (`process_start`, `process_cancel`).
 """
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -103,6 +104,14 @@ class AccordFlow(flow.Flow):
         setattr(activation.process, self.subject_field, subject)
         return activation.process
 
+    @functools.cached_property
+    def single_path(self) -> bool:
+        """Whether a process of this flow holds one open task at a time: every node is a
+        start, a task, an exclusive gateway or an end (no split, timer or event running
+        beside the path)."""
+        one_way = (flow.Start, flow.StartHandle, flow.View, flow.If, flow.Switch, flow.End)
+        return all(isinstance(node, one_way) for node in self.nodes())
+
     def task_related(self) -> list[str]:
         """select_related paths loading a task with its process, subject and the subject's
         relations: what the task's policy and the domain service read, in one query."""
@@ -168,11 +177,48 @@ def start_node() -> Any:
     return _StartHandle(this.start_process)
 
 
-class _IfActivation(flow.If.activation_class):
+class _InsertedDone:
+    """For the nodes that finish as soon as they are reached (a gateway, the end): while
+    errors propagate, the task row is inserted once, already done, where viewflow inserts it
+    new and updates it at once. With errors kept, viewflow's way (an ERROR task needs its row).
+    """
+
+    _previous: Any = None
+
+    @classmethod
+    def create(cls, flow_task: Any, prev_activation: Any, token: Any, data=None, seed=None) -> Any:
+        if not context.propagate_exception:
+            return super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process, flow_task=flow_task, token=token
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        activation._previous = prev_activation.task
+        return activation
+
+    def _link_previous(self) -> None:
+        """Once the row is saved (by `complete`), link it to the task before it."""
+        if self._previous is not None:
+            self.task.previous.add(self._previous)
+            self._previous = None
+
+    def __hash__(self) -> int:
+        # viewflow hashes an activation by its task, which has no key until it is saved.
+        return hash(self.task) if self.task.pk is not None else id(self)
+
+
+class _IfActivation(_InsertedDone, flow.If.activation_class):
     @Activation.status.super()
     def activate(self) -> None:
         with self.exception_guard(), _kept_errors_savepoint():
             self._condition_result = self.flow_task._condition(self)
+
+    @Activation.status.super()
+    def complete(self) -> None:
+        super().complete.original()  # sets `finished` and saves: the row's one insert
+        self._link_previous()
 
 
 class If(flow.If):
@@ -181,7 +227,7 @@ class If(flow.If):
     activation_class = _IfActivation
 
 
-class _EndActivation(flow.End.activation_class):
+class _EndActivation(_InsertedDone, flow.End.activation_class):
     @Activation.status.super()
     def activate(self) -> None:
         """Finish the process when no other task of it is open: viewflow's End, without a
@@ -191,7 +237,8 @@ class _EndActivation(flow.End.activation_class):
             self.task.started = timezone.now()
             task_started.send(sender=self.flow_class, process=self.process, task=self.task)
             tasks = self.flow_class.task_class._default_manager
-            finished = (
+            # On a single path the token reaching the end is the only one: nothing to ask.
+            finished = self.flow_class.instance.single_path or (
                 not tasks.filter(process=self.process, finished__isnull=True)
                 .exclude(pk=self.task.pk)
                 .exists()
@@ -203,6 +250,11 @@ class _EndActivation(flow.End.activation_class):
             task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
             if finished:
                 flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+    @Activation.status.super()
+    def complete(self) -> None:
+        super().complete.original()  # sets `finished` and saves: the row's one insert
+        self._link_previous()
 
 
 class End(flow.End):
