@@ -371,35 +371,52 @@ def notify_many(*, notices: Iterable[dict[str, Any]]) -> list[Notification]:
     for notification in created:
         recipient = notification.recipient
         if recipient.email and recipient.notification_email == User.NotificationEmail.EACH:
-            _email_after_commit(notification.pk)
+            _email_after_commit(notification)
     return created
 
 
 class _PendingEmails:
-    """The notifications of one transaction to email: one task, queued when it commits."""
+    """The notifications to email that one transaction created inside the same savepoints:
+    one task, queued when it commits, with what each email says."""
 
-    __slots__ = ("ids",)
+    __slots__ = ("messages",)
 
-    def __init__(self, first_id: int) -> None:
-        self.ids = [first_id]
+    def __init__(self) -> None:
+        self.messages: list[list] = []
 
     def __call__(self) -> None:
-        send_notification_emails.delay(self.ids)
+        send_notification_emails.delay([m[0] for m in self.messages], self.messages)
 
 
-def _email_after_commit(notification_id: int) -> None:
-    # While the batch is still among the transaction's on-commit hooks, add to it. Django
-    # drops the hooks of a savepoint that rolls back: a notification added to a batch after
-    # that finds no hook and starts a new batch. A notification rolled back with its savepoint
-    # may stay in a batch; the task skips ids that do not exist.
+def _email_after_commit(notification: Notification) -> None:
+    # One batch per set of open savepoints, added to while its hook is still pending: Django
+    # drops the on-commit hooks of a savepoint that rolls back, so a rolled-back notification
+    # leaves with its batch and is never emailed; one created after that joins the batch of
+    # the savepoints it is in (a new one if none is pending).
     connection = transaction.get_connection()
-    batch = getattr(connection, "accord_pending_emails", None)
-    if batch is not None and any(hook is batch for _sids, hook, *_ in connection.run_on_commit):
-        batch.ids.append(notification_id)
+    savepoints = tuple(sid for sid in connection.savepoint_ids if sid)
+    pending = {id(hook) for _sids, hook, *_ in connection.run_on_commit}
+    batches = {
+        key: batch
+        for key, batch in getattr(connection, "accord_pending_emails", {}).items()
+        if id(batch) in pending
+    }
+    connection.accord_pending_emails = batches
+    recipient = notification.recipient
+    message = [
+        notification.pk,
+        notification.subject,
+        notification.body,
+        notification.url,
+        recipient.email,
+        recipient.preferred_language,
+    ]
+    if savepoints in batches:
+        batches[savepoints].messages.append(message)
         return
-    batch = _PendingEmails(notification_id)
-    connection.accord_pending_emails = batch
-    transaction.on_commit(batch)
+    batch = batches[savepoints] = _PendingEmails()
+    batch.messages.append(message)
+    transaction.on_commit(batch)  # outside a transaction: sent at once
 
 
 @transaction.atomic

@@ -5,24 +5,36 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
-def send_notification_emails(notification_ids: list[int]) -> int:
+@shared_task(bind=True, acks_late=True, time_limit=60, soft_time_limit=50)
+def send_notification_emails(
+    self, notification_ids: list[int], messages: list[list] | None = None
+) -> int:
     """Email the notifications among `notification_ids` not emailed yet, over one mail
     connection; return how many were sent. Idempotent through each notification's `emailed_at`
     mark. A failed send keeps the marks of those sent before it, then raises.
 
-    Two statements, each its own transaction: no lock is held while mail goes out. Celery
-    delivers a task again only after its worker died or its time limit passed, so two runs of
-    one batch do not overlap; at worst a crash between sending and marking sends again."""
+    `messages`: what the transaction that created the notifications knew of each (id,
+    subject, body, link, address, language), handed over when it committed: the first
+    delivery then has nothing to read. A delivery without them, or a second delivery of the
+    task (its worker died, or its time ran out), reads the notifications not emailed yet.
+
+    At most two statements, each its own transaction: no lock is held while mail goes out.
+    Celery delivers a task again only after its worker died or its time limit passed, so two
+    runs of one batch do not overlap; at worst a crash between sending and marking sends
+    again."""
     from .models import Notification
 
-    pending = list(
-        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
-        .order_by("pk")
-        .values_list(
-            "pk", "subject", "body", "url", "recipient__email", "recipient__preferred_language"
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    if messages is not None and not redelivered:
+        pending = [tuple(message) for message in messages]
+    else:
+        pending = list(
+            Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+            .order_by("pk")
+            .values_list(
+                "pk", "subject", "body", "url", "recipient__email", "recipient__preferred_language"
+            )
         )
-    )
     sent: list[int] = []
     failure: Exception | None = None
     if pending:

@@ -274,3 +274,40 @@ def test_a_notification_email_links_to_its_object_in_the_recipients_language(
     assert "https://accord.example.org/agreements/7/" in bodies["z@example.org"]
     assert "在 Accord 中打开" in bodies["z@example.org"]
     assert "Open it in Accord: https://accord.example.org/agreements/7/" in bodies["e@example.org"]
+
+
+def test_the_email_task_sends_what_the_transaction_handed_over_and_only_marks_it(
+    db, mailoutbox, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    recipient = UserFactory(username="reader", preferred_language="zh-hans")
+    with django_capture_on_commit_callbacks() as callbacks:
+        notification = notify(recipient=recipient, subject="待签署", body="请签署。", url="/x/")
+    (batch,) = callbacks
+
+    with django_assert_num_queries(1):  # the emailed_at mark; nothing is read
+        assert send_notification_emails([notification.pk], batch.messages) == 1
+
+    (message,) = mailoutbox
+    assert (message.subject, message.to) == ("[Accord] 待签署", [recipient.email])
+    assert message.body.startswith("请签署。")
+    assert "/x/" in message.body
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+def test_a_redelivered_email_task_reads_what_is_still_to_send(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    recipient = UserFactory(username="reader")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = notify(recipient=recipient, subject="Hello", body="A message.")
+    (batch,) = callbacks
+    assert len(mailoutbox) == 1
+
+    # Its worker died after sending and marking: the broker delivers the task again.
+    send_notification_emails.push_request(delivery_info={"redelivered": True})
+    try:
+        assert send_notification_emails.run([notification.pk], batch.messages) == 0
+    finally:
+        send_notification_emails.pop_request()
+    assert len(mailoutbox) == 1
