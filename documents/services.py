@@ -1,6 +1,7 @@
 """Writes of documents. A version, once stored, is never rewritten: a change is a new version."""
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -151,6 +152,7 @@ def document_render(
     created_by: Any = None,
     document_code: str = "",
     after_version: int | None = None,
+    seal: Callable[[bytes, int], tuple[bytes, dict[str, Any]]] | None = None,
 ) -> Document:
     """Render `template_name` and store it as the next version of `owner`'s `kind` document.
 
@@ -167,6 +169,10 @@ def document_render(
     `after_version`: the newest stored version the caller knows of (0 with a new code); the
     stored versions are then not read, and should another have been stored meanwhile, the
     unique version refuses this one as stale (failing the caller's transaction).
+
+    `seal(pdf, page_count)`: applied to the rendered PDF before it is stored, returning the
+    bytes to store and what to add to the event's payload (the platform's signature, which
+    `signing` applies): a document issued sealed is stored once, sealed.
     """
     code = document_code or _document_code(owner, kind)
     rendered = render_pdf(
@@ -174,16 +180,20 @@ def document_render(
         {**context, "verification_code": code, "document_title": title},
         language,
     )
+    pdf, payload = rendered.pdf, {}
+    if seal is not None:
+        pdf, payload = seal(pdf, rendered.page_count)
     return _store_version(
         owner=owner,
         kind=kind,
         title=title,
         language=language,
-        pdf=rendered.pdf,
+        pdf=pdf,
         page_count=rendered.page_count,
         document_code=code,
         created_by=created_by,
         action="document.generated",
+        payload=payload,
         known_last=after_version,
     )
 

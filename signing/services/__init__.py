@@ -4,7 +4,9 @@ The platform's CA (root, platform signing identity, time-stamping unit) is set u
 `pki_init`; organizations and communities get their identity on demand from
 `identity_for_owner`. `sign_pdf` signs bytes; `document_sign` (a person, confirming with their
 password) and `document_sign_as_platform` (the platform itself) sign a stored Document and
-store the result as its next version. `validate_pdf` checks any PDF against our root and CRL.
+store the result as its next version; `document_render_sealed` issues a document the platform
+signs as it is stored (one version, never unsigned). `validate_pdf` checks any PDF against our
+root and CRL.
 `audit_checkpoint_create` anchors the audit chain with a signed checkpoint.
 """
 
@@ -21,7 +23,13 @@ from .pki import (
     root_certificate_pem,
 )
 from .refusals import SignatureRefusedError
-from .signatures import document_sign, document_sign_as_platform, sign_pdf, validate_pdf
+from .signatures import (
+    document_render_sealed,
+    document_sign,
+    document_sign_as_platform,
+    sign_pdf,
+    validate_pdf,
+)
 from .throttle import verify_upload_admit
 
 __all__ = [
@@ -36,6 +44,7 @@ __all__ = [
     "audit_checkpoint_signature_problem",
     "crl_current",
     "crl_issue",
+    "document_render_sealed",
     "document_sign",
     "document_sign_as_platform",
     "identity_for_owner",

@@ -10,7 +10,7 @@ they say they are.
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -164,9 +164,10 @@ def _sign_document(
     stamp_background: bytes | None,
     owner=None,
 ) -> Document:
-    # An outdated `document` is refused (stale) when the signed copy is stored, with the
-    # versions locked; the callers' own state checks make that rare enough not to ask first.
+    # An outdated `document` is refused (stale) when the signed copy is stored: the unique
+    # version refuses it; the callers' own state checks make that rare enough not to ask first.
     identity, root, unit = identities
+    signature = {"field_name": field_name, "reason": reason, "signer_label": signer_label}
     identity = _ensure_usable(identity, user=user, target=document)
     with document.file.open("rb") as stored:
         original = stored.read()
@@ -196,31 +197,17 @@ def _sign_document(
     )
     # No savepoint of its own: a failure here fails the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        # Refused as stale, with the versions locked, if someone signed meanwhile. The new
-        # version's one audit event says who signed it with which identity, in which field.
+        # Refused as stale if someone signed meanwhile. The new version's one audit event says
+        # who signed it with which identity, in which field.
         new_version = documents_services.document_add_version(
             previous=document,
             pdf_bytes=signed,
             created_by=user,
             owner=owner,
             action="document.signed",
-            payload={
-                "field": field_name,
-                "identity": identity.pk,
-                "serial": identity.serial,
-                "role": signer_label,
-                "certify": certify,
-            },
+            payload=_signature_payload(identity, field_name, signer_label, certify=certify),
         )
-        SignatureRecord.objects.create(
-            document=new_version,
-            identity=identity,
-            user=user,
-            signed_at=signed_at,
-            reason=reason,
-            field_name=field_name,
-            role_label=signer_label,
-        )
+        _signature_record(new_version, identity, user, signed_at, signature)
     return new_version
 
 
@@ -298,6 +285,96 @@ def document_sign_as_platform(
         stamp_background=stamp_background,
         owner=owner,
     )
+
+
+def document_render_sealed(
+    *,
+    owner: models.Model,
+    kind: str,
+    title: str,
+    template_name: str,
+    context: dict,
+    language: str,
+    field_name: str,
+    reason: str,
+    signer_label: str = "",
+    fields_to_create: Callable[[int], Iterable[SignatureField]] = lambda page_count: (),
+    stamp_background: bytes | None = None,
+    created_by=None,
+    document_code: str = "",
+    after_version: int | None = None,
+) -> Document:
+    """Render a document the platform issues (an approval letter, a notice, an evidence
+    summary) and store it already signed by the platform, as one version with one
+    `document.generated` event naming the signature: no unsigned copy is ever stored.
+
+    `documents.services.document_render` does the rendering and storing (see it for
+    `document_code` and `after_version`); `fields_to_create(page_count)` places the
+    signature field once the pages are known.
+    """
+    identity, root, unit = signing_identities(None)  # the platform's own
+    identity = _ensure_usable(identity, user=None)
+    signature = {"field_name": field_name, "reason": reason, "signer_label": signer_label}
+    signed_at: list[dt.datetime] = []
+
+    def seal(pdf_bytes: bytes, page_count: int) -> tuple[bytes, dict]:
+        signed, at = _sign(
+            pdf_bytes=pdf_bytes,
+            identity=identity,
+            root=root,
+            unit=unit,
+            location="",
+            user=None,
+            certify=False,
+            fields_to_create=fields_to_create(page_count),
+            stamp_background=stamp_background,
+            **signature,
+        )
+        signed_at.append(at)
+        return signed, _signature_payload(identity, field_name, signer_label, certify=False)
+
+    with transaction.atomic(savepoint=False):
+        document = documents_services.document_render(
+            owner=owner,
+            kind=kind,
+            title=title,
+            template_name=template_name,
+            context=context,
+            language=language,
+            created_by=created_by,
+            document_code=document_code,
+            after_version=after_version,
+            seal=seal,
+        )
+        _signature_record(document, identity, None, signed_at[0], signature)
+    return document
+
+
+def _signature_record(
+    document: Document, identity: SigningIdentity, user, signed_at: dt.datetime, signature: dict
+) -> SignatureRecord:
+    return SignatureRecord.objects.create(
+        document=document,
+        identity=identity,
+        user=user,
+        signed_at=signed_at,
+        reason=signature["reason"],
+        field_name=signature["field_name"],
+        role_label=signature["signer_label"],
+    )
+
+
+def _signature_payload(
+    identity: SigningIdentity, field_name: str, signer_label: str, *, certify: bool
+) -> dict:
+    """What a signature's audit event says of it."""
+    return {
+        "field": field_name,
+        "identity": identity.pk,
+        "serial": identity.serial,
+        "role": signer_label,
+        "certify": certify,
+    }
 
 
 def validate_pdf(pdf_bytes: bytes) -> ValidationReport:

@@ -175,7 +175,9 @@ def countersign_for_community(
 def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
     """Render the termination notice and have the platform sign it."""
     agreement = request.agreement
-    document = documents_services.document_render(
+    with translation.override(agreement.language):
+        reason, role = _("Termination approved by the platform"), _("Accord platform")
+    return signing_services.document_render_sealed(
         owner=agreement,
         kind=TERMINATION_NOTICE,
         title=agreement.title,
@@ -194,18 +196,12 @@ def termination_notice(request: TerminationRequest, *, actor: User) -> Document:
         },
         language=agreement.language,
         created_by=actor,
-    )
-    with translation.override(agreement.language):
-        reason, role = _("Termination approved by the platform"), _("Accord platform")
-    return signing_services.document_sign_as_platform(
-        document=document,
-        owner=agreement,
         field_name="platform",
         reason=str(reason),
         signer_label=str(role),
         stamp_background=render_stamp(lines=[str(role)], width_mm=60, height_mm=18),
-        fields_to_create=(
-            SignatureBox("platform", 100, 200, 60, 24).field_on(document.page_count - 1),
+        fields_to_create=lambda page_count: (
+            SignatureBox("platform", 100, 200, 60, 24).field_on(page_count - 1),
         ),
     )
 
@@ -261,7 +257,8 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
                 key=lambda code_version: code_version[1],
                 default=(documents_services.document_code_new(), 0),
             )
-        document = documents_services.document_render(
+        # An invisible signature: the summary is a sealed record, not a form to look at.
+        sealed = signing_services.document_render_sealed(
             owner=agreement,
             kind=AGREEMENT_EVIDENCE,
             title=title,
@@ -280,14 +277,11 @@ def evidence_summary(*, agreement_id: int, stage: str) -> Document | None:
             language=language,
             document_code=code,
             after_version=newest,
-        )
-        # An invisible signature: the summary is a sealed record, not a form to look at.
-        sealed = signing_services.document_sign_as_platform(
-            document=document,
-            owner=agreement,
             field_name="platform",
             reason=str(reason),
             signer_label=str(role),
-            fields_to_create=(SignatureField(name="platform", box=None, page=0),),
+            fields_to_create=lambda page_count: (
+                SignatureField(name="platform", box=None, page=0),
+            ),
         )
         return documents_services.document_stage_complete(claim=claim, document=sealed)

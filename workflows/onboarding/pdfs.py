@@ -52,7 +52,7 @@ def _issue(application: OrganizationApplication) -> Document | None:
             title = _("Approval letter: %(name)s") % {"name": organization.name}
             reason = _("Organization approved by the Accord platform")
             role = _("Accord platform")
-        document = documents_services.document_render(
+        signed = signing_services.document_render_sealed(
             owner=organization,
             kind=APPROVAL_LETTER,
             title=title,
@@ -65,17 +65,11 @@ def _issue(application: OrganizationApplication) -> Document | None:
             },
             language="zh-hans",
             created_by=application.reviewed_by,
-        )
-        signed = signing_services.document_sign_as_platform(
-            document=document,
-            owner=organization,
             field_name="platform",
             reason=str(reason),
             signer_label=str(role),
-            fields_to_create=(
-                SignatureField(
-                    name="platform", box=PLATFORM_SIGNATURE_BOX, page=document.page_count - 1
-                ),
+            fields_to_create=lambda page_count: (
+                SignatureField(name="platform", box=PLATFORM_SIGNATURE_BOX, page=page_count - 1),
             ),
             stamp_background=render_stamp(
                 lines=[str(role), "Accord platform"], width_mm=70, height_mm=18

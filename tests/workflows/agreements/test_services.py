@@ -176,8 +176,9 @@ def test_countersigning_keeps_both_signatures_valid_and_activates(
 
 def test_activation_produces_a_signed_evidence_summary(active):
     evidence = Document.objects.filter(owner_id=str(active.pk), kind="agreement_evidence")
-    latest = evidence.order_by("-version").first()
-    assert latest is not None
+    # Stored once, sealed as it was stored: no unsigned copy.
+    (latest,) = evidence
+    assert latest.version == 1
     report = validate_pdf(pdf_bytes(latest))
     assert report.ok
     text = pdf_text(latest)
@@ -205,6 +206,9 @@ def test_the_evidence_summary_cites_the_newest_audit_checkpoint(active):
     generate_agreement_evidence(active.pk, "ended")
 
     summary = Document.objects.filter(owner_id=str(active.pk), kind="agreement_evidence")
+    # The ended stage's summary is the next version of the same document (one code).
+    assert sorted(summary.values_list("version", flat=True)) == [1, 2]
+    assert len(set(summary.values_list("document_code", flat=True))) == 1
     joined = "".join(pdf_text(summary.latest("version")).split())
     assert f"#{checkpoint.number}" in joined
     assert checkpoint.head_hash in joined

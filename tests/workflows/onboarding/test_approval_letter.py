@@ -28,8 +28,9 @@ def test_approval_produces_a_bilingual_letter_signed_by_the_platform(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         application = decide(submitted_application, approver, "approve")
-    rendered, signed = letters(application.organization)
-    assert (rendered.version, signed.version) == (1, 2)
+    # Stored once, already signed: no unsigned copy exists.
+    (signed,) = letters(application.organization)
+    assert signed.version == 1
     data = read(signed)
     report = validate_pdf(data)
     assert report.ok
@@ -57,8 +58,14 @@ def test_approval_produces_a_bilingual_letter_signed_by_the_platform(
             "action", flat=True
         )
     )
-    assert {"document.generated"} <= actions
-    assert AuditEvent.objects.filter(action="document.signed").exists()
+    assert "document.generated" in actions
+    assert "document.signed" not in actions
+    generated = AuditEvent.objects.get(action="document.generated", target_id=str(signed.owner_id))
+    assert generated.payload["document_id"] == signed.pk
+    assert generated.payload["field"] == "platform"
+    assert (
+        generated.payload["serial"] == SignatureRecord.objects.get(document=signed).identity.serial
+    )
 
 
 def test_the_letter_task_delivered_twice_makes_one_letter(submitted_application, approver):
@@ -68,7 +75,7 @@ def test_the_letter_task_delivered_twice_makes_one_letter(submitted_application,
     second = issue_approval_letter(application.pk)
     assert first is not None
     assert second is None
-    assert letters(application.organization).count() == 2  # rendered v1 + signed v2
+    assert letters(application.organization).count() == 1
     assert approval_letter_issue(application_id=application.pk) is None
 
 
