@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Cast
 
 from .chain import GENESIS_HASH, compute_hash
 from .labels import personal_actions
@@ -46,13 +47,19 @@ def audit_chain_first_break() -> AuditEvent | None:
 
 
 def audit_event_list_for_targets(
-    *, targets: list[models.Model], viewer: Any = None
+    *, targets: list[models.Model | QuerySet], viewer: Any = None
 ) -> QuerySet[AuditEvent]:
     """The timeline of several objects together (an agreement and its termination requests)
-    as `viewer` sees it (see `audit_event_list_for_target`), oldest first; one query."""
+    as `viewer` sees it (see `audit_event_list_for_target`), oldest first; one query. A
+    queryset among `targets` stands for the objects it selects, read inside that query."""
     condition = Q(pk__in=[])
     by_type: dict[int, list[str]] = {}
     for target in targets:
+        if isinstance(target, QuerySet):
+            keys = target.annotate(audit_key=Cast("pk", models.CharField())).values("audit_key")
+            content_type = ContentType.objects.get_for_model(target.model)
+            condition |= Q(target_type_id=content_type.pk, target_id__in=keys)
+            continue
         content_type = ContentType.objects.get_for_model(target)
         by_type.setdefault(content_type.pk, []).append(str(target.pk))
     for type_id, ids in by_type.items():

@@ -141,7 +141,7 @@ def agreement_timeline(
     """The agreement's timeline as `viewer` sees it: its own events and those of its
     termination requests (their decisions and tasks), oldest first."""
     return audit_event_list_for_targets(
-        targets=[agreement, *agreement.termination_requests.all()], viewer=viewer
+        targets=[agreement, agreement.termination_requests.all()], viewer=viewer
     )
 
 
