@@ -534,14 +534,14 @@ def expected_signed_files() -> dict[str, int]:
     """File name → number of signatures, for the agreements' final versions and the notice."""
     files = {f"agreement-{agreement_in(s).pk}-v3.pdf": 2 for s in FULLY_SIGNED}
     terminated = agreement_in(AgreementStatus.TERMINATED)
-    files[f"termination_notice-{terminated.pk}-v2.pdf"] = 1
+    files[f"termination_notice-{terminated.pk}-v1.pdf"] = 1
     return files
 
 
 def test_exported_agreements_carry_two_valid_signatures_and_the_notice_one(exported):
     expected = expected_signed_files()
     assert {p.name for p in exported.glob("agreement-*-v3.pdf")} | {
-        p.name for p in exported.glob("termination_notice-*-v2.pdf")
+        p.name for p in exported.glob("termination_notice-*-v1.pdf")
     } == set(expected)
     for name, count in expected.items():
         report = validate_pdf((exported / name).read_bytes())
@@ -576,7 +576,7 @@ def pdfsig(nss_db: Path, path: Path) -> str:
 @needs_pdfsig
 def test_pdfsig_accepts_the_exported_agreements_notice_and_letters(exported, nss_db):
     expected = expected_signed_files()
-    for letter in exported.glob("approval_letter-*-v2.pdf"):
+    for letter in exported.glob("approval_letter-*-v1.pdf"):
         expected[letter.name] = 1
     assert len(expected) == 7
     for name, count in expected.items():

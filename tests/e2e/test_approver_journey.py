@@ -51,7 +51,7 @@ def test_an_approver_claims_reviews_and_approves_an_application(submitted, page,
     check_page("inbox-done")
     row.get_by_role("link", name=NAME).click()
     expect(page.locator(".status")).to_have_text("Approved")
-    expect(page.locator("#documents")).to_contain_text("v2")
+    expect(page.locator("#documents")).to_contain_text("v1")
     check_page("application-approved")
     page.goto("/onboarding/")
     expect(page.locator("#applications tbody tr", has_text=NAME)).to_contain_text("Approved")
