@@ -118,7 +118,8 @@ def batched() -> Iterator[None]:
     """Inside a transaction, hold the events recorded in the block and append them when it
     ends, in the order recorded, in one statement: a request's several events cost the
     database one round trip. Events recorded in a savepoint opened inside the block are
-    appended at once, inside it, so that rolling it back takes them along.
+    appended at once, inside it, so that rolling it back takes them along (and so they come
+    before the block's held events in the chain, even those recorded earlier).
 
     Outside a transaction, or inside another `batched()`, it changes nothing. When the block
     fails, its events are appended all the same unless the transaction is already doomed
