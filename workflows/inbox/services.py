@@ -320,7 +320,9 @@ def process_cancel(subject: Any) -> int:
 @transaction.atomic
 def deadline_setting_save(*, setting: Holiday | TaskTimeLimit, actor: User) -> Any:
     """Save a holiday (or make-up working day) or a task time limit an admin entered, audited.
-    Who may is the admin's model permission; tasks created before keep their due dates."""
+    Tasks created before keep their due dates. PermissionDenied for anyone
+    `permissions.can_manage_deadline_settings` refuses (the 403 page audits the refusal)."""
+    _require_deadline_rights(setting, actor)
     created = setting.pk is None
     setting.save()
     audit.record(
@@ -338,6 +340,7 @@ def deadline_setting_save(*, setting: Holiday | TaskTimeLimit, actor: User) -> A
 
 @transaction.atomic
 def deadline_setting_delete(*, setting: Holiday | TaskTimeLimit, actor: User) -> None:
+    _require_deadline_rights(setting, actor)
     audit.record(
         action="deadline_setting.deleted",
         actor=actor,
@@ -345,6 +348,11 @@ def deadline_setting_delete(*, setting: Holiday | TaskTimeLimit, actor: User) ->
         payload={"model": setting._meta.label, "value": _setting_value(setting)},
     )
     setting.delete()
+
+
+def _require_deadline_rights(setting: Holiday | TaskTimeLimit, actor: User) -> None:
+    if not permissions.can_manage_deadline_settings(actor, type(setting)):
+        raise PermissionDenied
 
 
 def _setting_value(setting: Holiday | TaskTimeLimit) -> dict[str, Any]:
