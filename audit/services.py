@@ -148,12 +148,23 @@ def _savepoints() -> tuple[str, ...]:
     return tuple(sid for sid in connection.savepoint_ids if sid)
 
 
+# Events per statement: each takes 15 parameters, and the databases cap a statement's
+# parameters (SQLite at 32,766, PostgreSQL at 65,535).
+_APPEND_CHUNK = 500
+
+
 def _append(events: list[AuditEvent]) -> None:
-    """INSERT `events` in order, in one statement, with the append lock taken, the newest
-    event's hash read as the first one's `prev_hash` and every `hash` computed by the
-    database: `chain.hash_template` gives each event's text around the hash before it, and a
-    recursive query chains them. RETURNING gives the keys and hashes back. Same rule as
-    `chain.compute_hash`, which `verify_audit` applies."""
+    """INSERT `events` in order, with the append lock taken, the newest event's hash read as
+    the first one's `prev_hash` and every `hash` computed by the database: one statement per
+    `_APPEND_CHUNK` events (the next one reads the head the previous one left)."""
+    for start in range(0, len(events), _APPEND_CHUNK):
+        _append_chunk(events[start : start + _APPEND_CHUNK])
+
+
+def _append_chunk(events: list[AuditEvent]) -> None:
+    """One statement: `chain.hash_template` gives each event's text around the hash before
+    it, and a recursive query chains them. RETURNING gives the keys and hashes back. Same
+    rule as `chain.compute_hash`, which `verify_audit` applies."""
     if not events:
         return
     postgresql = connection.vendor == "postgresql"

@@ -330,3 +330,16 @@ def test_a_batch_outside_a_transaction_appends_each_event_at_once():
     with audit.batched():
         event = audit.record(action="test.alone")
         assert event.pk is not None
+
+
+def test_a_long_run_of_events_is_appended_in_chunks_that_chain_on(db, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(audit, "_APPEND_CHUNK", 2)
+    with CaptureQueriesContext(connection) as queries:
+        many = audit.record_many(events=[{"action": f"test.{n}"} for n in range(5)])
+
+    assert len(queries) == 3
+    assert [e.prev_hash for e in many[1:]] == [e.hash for e in many[:-1]]
+    assert "Audit chain intact: 5 events verified." in verify()
