@@ -16,6 +16,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import User
 from accounts.selectors import get_visible_or_404, users_absent_for
+from audit.context import current_request
 
 from .registry import flow_for, registered_flows
 
@@ -130,14 +131,10 @@ def task_list_mine(*, user: User) -> QuerySet[Task]:
 
 def task_list_available(*, user: User) -> QuerySet[Task]:
     """Unassigned tasks the user may claim."""
-    flows = registered_flows()
-    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in flows]
-    if not claimable:
-        return Task.objects.none()
     return (
-        _base(flows)
+        _base(registered_flows())
         .filter(status=STATUS.NEW, owner__isnull=True)
-        .filter(reduce(or_, claimable))
+        .filter(_claimable(user))
         .order_by(*_BY_DUE)
     )
 
@@ -149,9 +146,17 @@ def task_list_done(*, user: User) -> QuerySet[Task]:
 
 
 def _claimable(user: User) -> Q:
-    """Tasks of the kinds `user` may take from a shared queue (whoever holds them now)."""
-    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in registered_flows()]
-    return reduce(or_, claimable) if claimable else Q(pk__in=[])
+    """Tasks of the kinds `user` may take from a shared queue (whoever holds them now).
+
+    Built once per request and person: an inbox page asks for it for several lists, and each
+    flow's `claimable_q` builds its subqueries anew (they are evaluated by the database when
+    a list is read, so the filter stays right for the whole request)."""
+    request = current_request.get()
+    built = request.__dict__.setdefault("_accord_claimable", {}) if request is not None else {}
+    if user.pk not in built:
+        claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in registered_flows()]
+        built[user.pk] = reduce(or_, claimable) if claimable else Q(pk__in=[])
+    return built[user.pk]
 
 
 def task_list_held_by_others(*, user: User) -> QuerySet[Task]:
@@ -318,10 +323,7 @@ def task_get_for_user(*, task_id: int, user: User) -> Task:
     """A task the user holds or held, or one of the kind they may claim (whoever holds it
     now, so that losing a race to claim it says so); 404 for missing and "not yours" alike."""
     flows = registered_flows()
-    claimable = [_flow_q(f) & f.instance.claimable_q(user) for f in flows]
-    visible = Q(owner=user)
-    if claimable:
-        visible |= reduce(or_, claimable)
+    visible = Q(owner=user) | _claimable(user)
     absent = users_absent_for(delegate=user)
     if absent:
         visible |= _delegated(absent)

@@ -377,3 +377,27 @@ def test_a_page_past_the_end_shows_the_last_and_nonsense_shows_the_first(
     rows = page.count("<tr>") - 1
     # The last page holds the 51st task; the first, fifty.
     assert (rows, "2 / 2" in page) == ((1, True) if last else (50, False))
+
+
+@pytest.mark.parametrize("tab", ["available", "mine", "team"])
+def test_an_inbox_page_builds_each_flows_claim_filter_once(
+    client, submitted_application, approver, monkeypatch, tab
+):
+    from workflows.inbox.registry import registered_flows
+
+    calls = []
+    for flow_class in registered_flows():
+        original = flow_class.claimable_q
+
+        def counted(self, user, original=original):
+            calls.append((type(self).__name__, user.pk))
+            return original(self, user)
+
+        monkeypatch.setattr(flow_class, "claimable_q", counted)
+    client.force_login(approver)
+
+    page = client.get(reverse("inbox:index") + f"?tab={tab}").content.decode()
+
+    assert submitted_application.name in page or tab == "mine"
+    assert sorted(calls) == sorted({(name, approver.pk) for name, _pk in calls})
+    assert len(calls) == len(registered_flows())
