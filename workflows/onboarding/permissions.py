@@ -28,15 +28,6 @@ def sees_internal_events(user: User) -> bool:
     return is_reviewer(user)
 
 
-def can_view(application: OrganizationApplication, user: User) -> bool:
-    """The applicant, reviewers, and the escalation group an overdue review was offered to."""
-    return user.is_authenticated and (
-        application.applicant_id == user.pk
-        or is_reviewer(user)
-        or task_escalated_to(subject=application, user=user)
-    )
-
-
 def can_edit(application: OrganizationApplication, user: User) -> bool:
     """The applicant edits (a draft, or when sent back: see `Reviewable.EDITABLE_STATES`)."""
     return application.applicant_id == user.pk

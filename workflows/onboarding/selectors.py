@@ -13,8 +13,9 @@ from .models import OrganizationApplication
 
 
 def application_list_for_user(*, user: User, status: str = "") -> QuerySet[OrganizationApplication]:
-    """Reviewers see every application; everyone else sees their own, and those whose
-    overdue review was offered to their escalation group."""
+    """Who may see an application, as a filter: reviewers see every one; everyone else sees
+    their own, those whose overdue review was offered to their escalation group, and those
+    whose review they took (`subjects_escalated_to`)."""
     queryset = OrganizationApplication.objects.select_related(
         "applicant", "reviewed_by", "organization"
     )
