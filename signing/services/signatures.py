@@ -185,15 +185,13 @@ def _sign_document(
         identity=identity,
         root=root,
         unit=unit,
-        field_name=field_name,
-        reason=reason,
         location=location,
-        signer_label=signer_label,
         user=user,
         certify=certify,
         fields_to_create=fields_to_create,
         stamp_background=stamp_background,
         password_confirmed=user is not None,
+        **signature,
     )
     # No savepoint of its own: a failure here fails the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
@@ -205,7 +203,7 @@ def _sign_document(
             created_by=user,
             owner=owner,
             action="document.signed",
-            payload=_signature_payload(identity, field_name, signer_label, certify=certify),
+            payload=_signature_payload(identity, signature, certify=certify),
         )
         _signature_record(new_version, identity, user, signed_at, signature)
     return new_version
@@ -310,7 +308,10 @@ def document_render_sealed(
 
     `documents.services.document_render` does the rendering and storing (see it for
     `document_code` and `after_version`); `fields_to_create(page_count)` places the
-    signature field once the pages are known.
+    signature field once the pages are known. The version and its SignatureRecord are stored
+    together, so rendering and signing happen inside the transaction: its callers hold one
+    already (a stage claim, a decision), unlike a party's signature (`document_sign`), which
+    signs before any lock.
     """
     identity, root, unit = signing_identities(None)  # the platform's own
     identity = _ensure_usable(identity, user=None)
@@ -331,7 +332,7 @@ def document_render_sealed(
             **signature,
         )
         signed_at.append(at)
-        return signed, _signature_payload(identity, field_name, signer_label, certify=False)
+        return signed, _signature_payload(identity, signature, certify=False)
 
     with transaction.atomic(savepoint=False):
         document = documents_services.document_render(
@@ -364,15 +365,13 @@ def _signature_record(
     )
 
 
-def _signature_payload(
-    identity: SigningIdentity, field_name: str, signer_label: str, *, certify: bool
-) -> dict:
+def _signature_payload(identity: SigningIdentity, signature: dict, *, certify: bool) -> dict:
     """What a signature's audit event says of it."""
     return {
-        "field": field_name,
+        "field": signature["field_name"],
         "identity": identity.pk,
         "serial": identity.serial,
-        "role": signer_label,
+        "role": signature["signer_label"],
         "certify": certify,
     }
 
