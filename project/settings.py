@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "workflows.inbox",
     "workflows.onboarding",
     "workflows.agreements",
+    "workflows.activities",
     "demo",
 ]
 
@@ -281,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
     "agreements-daily": {
         "task": "workflows.agreements.jobs.agreements_daily",
         "schedule": 3600.0,
+    },
+    # Registration deadlines, starts and ends of activities (idempotent).
+    "activities-schedule": {
+        "task": "workflows.activities.jobs.activities_schedule",
+        "schedule": 300.0,
     },
     # A signed checkpoint of the audit chain: verify_audit notices lost newest events.
     "audit-checkpoint": {

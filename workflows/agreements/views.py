@@ -17,7 +17,7 @@ import audit.services as audit
 from accounts.selectors import communities_managed_by
 from documents.previews import PreviewError, page_png
 from workflows.inbox.selectors import task_open_for, task_url_for
-from workflows.inbox.web import run_service
+from workflows.inbox.web import expected_status, run_service
 
 from . import pdfs, permissions, selectors, services
 from .forms import AgreementForm, StatusFilterForm, TerminationRequestForm, WithdrawForm
@@ -147,10 +147,6 @@ def _render_detail(
     )
 
 
-def _expected_status(request: HttpRequest) -> str | None:
-    return request.POST.get("expected_status") or None
-
-
 @require_POST
 def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
@@ -159,7 +155,7 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.agreement_send(
             agreement_id=agreement.pk,
             actor=request.user,
-            expected_status=_expected_status(request),
+            expected_status=expected_status(request),
         ),
         success=_("The agreement was sent to the organization for signature."),
         target=agreement,
@@ -178,7 +174,7 @@ def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.agreement_withdraw(
             agreement_id=agreement.pk,
             actor=request.user,
-            expected_status=_expected_status(request),
+            expected_status=expected_status(request),
         ),
         success=_("The agreement was withdrawn."),
         target=agreement,
@@ -196,7 +192,7 @@ def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: services.termination_request_create(
                 agreement_id=agreement.pk,
                 actor=request.user,
-                expected_status=_expected_status(request),
+                expected_status=expected_status(request),
                 **form.service_fields(),
             ),
             success=_("Your termination request was sent to the approvers."),

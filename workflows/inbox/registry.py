@@ -6,6 +6,8 @@ task URLs, lists their tasks, and starts and cancels their processes for the ser
 flows outside `apps.py`.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -14,6 +16,29 @@ from django.db import models
 from django.urls import include, path
 
 _flows: list[Any] = []
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Work that waits for a person as a batch, not as one task per item (an activity's
+    pending registrations, say): the inbox shows one line per batch with its count."""
+
+    title: Any
+    count: int
+    url: str
+
+
+_work_lists: list[Callable[[Any], list[WorkItem]]] = []
+
+
+def register_work_list(items_for: Callable[[Any], list[WorkItem]]) -> None:
+    """`items_for(user)`: the batches waiting for `user` (one query, a bounded list)."""
+    if items_for not in _work_lists:
+        _work_lists.append(items_for)
+
+
+def work_items_for(user: Any) -> list[WorkItem]:
+    return [item for items_for in _work_lists for item in items_for(user)]
 
 
 def register_flow(flow_class: Any) -> None:

@@ -14,6 +14,7 @@ from audit.labels import action_label
 from . import permissions, selectors, services
 from .base import task_audit_target
 from .forms import InboxFilterForm, ReassignForm
+from .registry import work_items_for
 from .web import run_service
 
 TABS = {
@@ -116,6 +117,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "filtered": any(filters.values()),
             # The filters, carried by the tab and page links.
             "filter_query": _query_without(request, "tab", "page"),
+            "work_items": work_items_for(user),
         },
     )
 

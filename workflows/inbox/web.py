@@ -68,3 +68,9 @@ def run_service(
     if success:
         messages.success(request, success)
     return True, result
+
+
+def expected_status(request: HttpRequest) -> str | None:
+    """The state the page showed when its form was sent (the services' stale-page guard,
+    `accounts.states.expect_state`); None when the form carries none."""
+    return request.POST.get("expected_status") or None

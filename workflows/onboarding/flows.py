@@ -15,17 +15,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 
-from accounts.selectors import user_list_approvers
-from workflows.inbox.base import AccordFlow, End, If, TaskNode, start_node
+from workflows.inbox.base import AccordFlow, End, start_node
 from workflows.inbox.deadlines import Due
 from workflows.inbox.selectors import escalated_q
-from workflows.review.flows import back_to_reviewer, changes_requested
+from workflows.review.flows import ReviewLoopFlow, review_loop
 
 from . import permissions, task_views
-from .models import OnboardingProcess, OrganizationApplication
+from .models import OnboardingProcess
 
 
-class OnboardingFlow(AccordFlow):
+class OnboardingFlow(ReviewLoopFlow, AccordFlow):
     process_class = OnboardingProcess
     process_title = _("Organization onboarding")
     process_description = _("An organization applies to join; an approver reviews it.")
@@ -36,32 +35,18 @@ class OnboardingFlow(AccordFlow):
 
     start = start_node().Next(this.review)
 
-    review = (
-        TaskNode(
-            task_views.ReviewTaskView.as_view(),
-            policy=permissions.can_review,
-            approver_task=True,
-            due=Due(5, working=True),
-            candidates=lambda application: user_list_approvers(),
-        )
-        .Annotation(title=_("Review organization application"))
-        .Assign(back_to_reviewer)
-        .Next(this.route_decision)
-    )
-
-    route_decision = If(this.changes_were_requested).Then(this.revise).Else(this.end)
-
-    revise = (
-        TaskNode(task_views.ReviseTaskView.as_view(), policy=permissions.can_submit)
-        .Annotation(title=_("Revise and resubmit the application"))
-        .Assign(lambda activation: activation.process.application.applicant)
-        .Next(this.review)
+    review, route_decision, revise = review_loop(
+        review_view=task_views.ReviewTaskView.as_view(),
+        revise_view=task_views.ReviseTaskView.as_view(),
+        review_title=_("Review organization application"),
+        revise_title=_("Revise and resubmit the application"),
+        can_review=permissions.can_review,
+        can_submit=permissions.can_submit,
+        due=Due(5, working=True),
+        author=lambda activation: activation.process.application.applicant,
     )
 
     end = End()
-
-    def changes_were_requested(self, activation: Any) -> bool:
-        return changes_requested(OrganizationApplication, activation.process.application_id)
 
     def claimable_q(self, user: Any) -> Q:
         # Reviewers take any review; the escalation group those offered to it.

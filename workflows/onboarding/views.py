@@ -12,7 +12,7 @@ from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
-from workflows.inbox.web import run_service
+from workflows.inbox.web import expected_status, run_service
 
 from . import permissions, selectors, services
 from .forms import ApplicationForm, SuspendForm
@@ -179,7 +179,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.application_submit(
             application_id=application.pk,
             actor=request.user,
-            expected_status=request.POST.get("expected_status") or None,
+            expected_status=expected_status(request),
         ),
         success=_("Your application was submitted for review."),
         target=application,
@@ -193,7 +193,7 @@ def organization_suspension(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get_for_user(application_id=pk, user=request.user)
     if application.organization_id is None:
         raise Http404
-    expected = request.POST.get("expected_status") or None
+    expected = expected_status(request)
     if request.POST.get("action") == "reinstate":
         run_service(
             request,

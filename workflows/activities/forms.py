@@ -1,0 +1,234 @@
+from collections.abc import Iterable
+from io import BytesIO
+from typing import Any
+
+from django import forms
+from django.core.files.base import ContentFile
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps
+
+from accounts.forms import PlainTextFormMixin
+from accounts.models import Community, Organization
+from accounts.validators import REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
+from documents.uploads import stored_file_name, validate_upload
+
+from .models import Activity, Registration, Theme
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ActivityForm(PlainTextFormMixin, forms.ModelForm):
+    COVER_MAX_WIDTH = 1600
+
+    cover = forms.ImageField(
+        label=_("Cover image"), required=False, help_text=_("PNG or JPEG, at most 10 MB.")
+    )
+
+    class Meta:
+        model = Activity
+        fields = [
+            "title",
+            "theme",
+            "community",
+            "address",
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+            "capacity",
+            "needs_review",
+            "service_hours",
+            "points",
+            "contact",
+            "content",
+        ]
+        widgets = {
+            "starts_at": DATETIME_WIDGET,
+            "ends_at": DATETIME_WIDGET,
+            "registration_opens_at": DATETIME_WIDGET,
+            "registration_closes_at": DATETIME_WIDGET,
+            "content": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    def __init__(
+        self,
+        *args: Any,
+        organizations: QuerySet[Organization] | None = None,
+        editable: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`organizations`: a new activity's choice of organization (a field only when there
+        is more than one). `editable`: the only fields that may still change (a published
+        activity's); the others are shown as they are."""
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = Community.objects.order_by("name")
+        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        if organizations is not None and len(organizations) > 1:
+            self.fields = {
+                "organization": forms.ModelChoiceField(
+                    label=_("Organization"), queryset=organizations, empty_label=None
+                ),
+                **self.fields,
+            }
+        if editable is not None:
+            for name, field in self.fields.items():
+                field.disabled = name not in editable and name != "cover"
+
+    def clean_cover(self) -> ContentFile | None:
+        """The cover as a new JPEG at most COVER_MAX_WIDTH pixels wide: the upload's own
+        bytes (and its EXIF, GPS position included) are never stored."""
+        upload = self.cleaned_data.get("cover")
+        if not upload:
+            return None
+        validate_upload(upload, allowed={"image/png", "image/jpeg"})
+        try:
+            return self._reencoded_cover(upload)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise forms.ValidationError(
+                _("This image cannot be read: it is damaged or too large."), code="unreadable"
+            ) from None
+
+    def service_fields(self) -> dict[str, Any]:
+        """What was typed, for the service: not a field shown only (its value went through
+        the form, which drops microseconds), not the organization, not an empty cover."""
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k != "organization" and not self.fields[k].disabled and (k != "cover" or v)
+        }
+
+    @classmethod
+    def _reencoded_cover(cls, upload: Any) -> ContentFile:
+        upload.seek(0)
+        with Image.open(upload) as original:
+            original.draft("RGB", (cls.COVER_MAX_WIDTH, cls.COVER_MAX_WIDTH * 4))  # JPEG: faster
+            image = ImageOps.exif_transpose(original)  # a phone's photo stays upright
+            if image.mode in ("RGBA", "LA", "P"):
+                image = image.convert("RGBA")
+                background = Image.new("RGB", image.size, (255, 255, 255))
+                background.paste(image, mask=image.getchannel("A"))
+                image = background
+            elif image.mode != "RGB":
+                image = image.convert("RGB")
+            if image.width > cls.COVER_MAX_WIDTH:
+                height = max(1, round(image.height * cls.COVER_MAX_WIDTH / image.width))
+                image = image.resize((cls.COVER_MAX_WIDTH, height), Image.Resampling.LANCZOS)
+            out = BytesIO()
+            # No exif=, icc_profile= or comment=: the new file carries the pixels only.
+            image.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
+        return ContentFile(out.getvalue(), name=stored_file_name("image/jpeg"))
+
+
+class ActivityFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
+    theme = forms.ChoiceField(
+        label=_("Theme"), required=False, choices=[("", _("All themes")), *Theme.choices]
+    )
+    community = forms.ModelChoiceField(
+        label=_("Community"),
+        required=False,
+        queryset=Community.objects.order_by("name"),
+        empty_label=_("All communities"),
+    )
+    starts_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    starts_until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    with_places = forms.BooleanField(label=_("Places left"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts_from, starts_until = data.get("starts_from"), data.get("starts_until")
+        if starts_from and starts_until and starts_until < starts_from:
+            self.add_error("starts_until", _("The end of the period is before its start."))
+        return data
+
+
+class ReasonForm(PlainTextFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
+
+
+class RegistrationBulkForm(PlainTextFormMixin, forms.Form):
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("approve", _("Approve")),
+            ("waitlist", _("Put on the waiting list")),
+            ("reject", _("Reject")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason (for a rejection)"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    registrations = forms.ModelMultipleChoiceField(
+        label=_("Registrations"), queryset=Registration.objects.none()
+    )
+
+    def __init__(self, *args: Any, queryset=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if queryset is not None:
+            self.fields["registrations"].queryset = queryset
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the people a reason."))
+        return data
+
+
+class CheckInForm(forms.Form):
+    ticket = forms.CharField(label=_("Ticket code"), max_length=64)
+
+
+class InvitationCodeForm(PlainTextFormMixin, forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=32)
+    uses_allowed = forms.IntegerField(label=_("Uses allowed"), min_value=1, max_value=10_000)
+    expires_at = forms.DateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+class NoticeForm(PlainTextFormMixin, forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=REASON_MAX_LENGTH
+    )
+    statuses = forms.MultipleChoiceField(
+        label=_("Send to registrations that are"),
+        choices=[
+            (value, label)
+            for value, label in Registration.Status.choices
+            if value in Registration.ACTIVE
+        ],
+        initial=list(Registration.ACTIVE),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class BlockForm(PlainTextFormMixin, forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
+    until = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty to block for good."),
+    )
+
+
+class RegisterForm(PlainTextFormMixin, forms.Form):
+    invitation_code = forms.CharField(label=_("Invitation code"), max_length=32, required=False)

@@ -1,0 +1,232 @@
+"""What the activity services share: the row locks, audit rows, notices, and the places
+counter with the waiting list it serves.
+
+Lock order, everywhere: the activity's review process (when a task is involved), then the
+activity's row, then registration rows. A place is taken or freed only under the activity's
+row lock, on its `places_taken` counter.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import audit.services as audit
+from accounts import services as accounts_services
+from accounts.models import Organization, OrganizationMembership, User
+from accounts.selectors import organization_members
+
+from .. import selectors
+from ..models import Activity, Registration
+
+Status = Activity.Status
+RegStatus = Registration.Status
+
+ACTIVITY_FIELDS = (
+    "title",
+    "theme",
+    "community",
+    "starts_at",
+    "ends_at",
+    "address",
+    "content",
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "needs_review",
+    "service_hours",
+    "points",
+    "contact",
+)
+# What may still change once published; a change of these tells the registrants.
+PUBLISHED_EDITABLE = ("starts_at", "ends_at", "address", "community", "capacity", "content")
+NOTIFIED_CHANGES = ("starts_at", "ends_at", "address", "community", "capacity")
+
+
+def _locked(activity_id: int) -> Activity:
+    return (
+        Activity.objects.select_for_update(of=("self",))
+        .select_related("organization", "community")
+        .get(pk=activity_id)
+    )
+
+
+def _record(activity: Activity, *, action: str, actor: User | None, source: str, **payload):
+    audit.record(
+        action=action,
+        actor=actor,
+        target=activity,
+        from_state=source,
+        to_state=activity.status,
+        payload=payload,
+    )
+
+
+def _record_registration(
+    registration: Registration, *, action: str, actor: User | None, source: str, **payload
+):
+    audit.record(
+        action=action,
+        actor=actor,
+        target=registration,
+        from_state=source,
+        to_state=registration.status,
+        payload={"activity_id": registration.activity_id, **payload},
+    )
+
+
+def _activity_url(activity: Activity) -> str:
+    return reverse("activities:detail", args=[activity.pk])
+
+
+def _notify_staff(activity: Activity, subject: Any, body: Any, **params: Any) -> None:
+    accounts_services.notify_all(
+        recipients=organization_members(
+            organization=activity.organization, roles=tuple(OrganizationMembership.Role)
+        ),
+        subject=subject,
+        body=body,
+        params={"title": activity.title, **params},
+        url=_activity_url(activity),
+    )
+
+
+def _notify_person(registration: Registration, subject: Any, body: Any, **params: Any) -> None:
+    activity = registration.activity
+    accounts_services.notify(
+        recipient=registration.person,
+        subject=subject,
+        body=body,
+        params={"title": activity.title, **params},
+        url=_activity_url(activity),
+    )
+
+
+def _notify_registrants(activity: Activity, subject: Any, body: Any, **params: Any) -> int:
+    recipients = list(selectors.active_registrants(activity=activity))
+    accounts_services.notify_all(
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        params={"title": activity.title, **params},
+        url=_activity_url(activity),
+    )
+    return len(recipients)
+
+
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+
+
+def _to_the_minute(fields: dict[str, Any]) -> dict[str, Any]:
+    """An activity's times are kept to the minute, as people enter them (the form's
+    datetime-local has no seconds): a page that shows a time and posts it back unchanged
+    then changes nothing."""
+    return {
+        k: v.replace(second=0, microsecond=0) if k in SCHEDULE_FIELDS and v is not None else v
+        for k, v in fields.items()
+    }
+
+
+def _check_schedule(values: dict[str, Any]) -> None:
+    errors = {}
+    starts, ends = values.get("starts_at"), values.get("ends_at")
+    opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
+    if starts and ends and ends <= starts:
+        errors["ends_at"] = _("The activity must end after it starts.")
+    if opens and closes and closes <= opens:
+        errors["registration_closes_at"] = _("Registration must close after it opens.")
+    elif closes and starts and closes > starts:
+        errors["registration_closes_at"] = _(
+            "Registration must close no later than the activity starts."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_not_suspended(organization: Organization) -> None:
+    if organization.status == Organization.Status.SUSPENDED:
+        raise ValidationError(
+            _("%(organization)s is suspended: its activities cannot be published.")
+            % {"organization": organization}
+        )
+
+
+def _locked_registration(registration_id: int) -> tuple[Activity, Registration]:
+    """The registration's activity row locked first, then the registration's."""
+    activity_id = (
+        Registration.objects.filter(pk=registration_id)
+        .values_list("activity_id", flat=True)
+        .first()
+    )
+    if activity_id is None:
+        raise Registration.DoesNotExist
+    activity = _locked(activity_id)
+    registration = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=registration_id)
+    )
+    registration.activity = activity
+    return activity, registration
+
+
+def _take_place(activity: Activity) -> None:
+    activity.places_taken += 1
+    activity.save(update_fields=["places_taken", "updated_at"])
+
+
+def _free_place(activity: Activity) -> None:
+    activity.places_taken -= 1
+    activity.save(update_fields=["places_taken", "updated_at"])
+    _promote(activity)
+
+
+def _promote(activity: Activity) -> int:
+    """Serve the waiting list, first come first served, while places remain (the activity's
+    row is locked by the caller). Each promoted person is told."""
+    promoted = 0
+    if activity.status not in (Status.PUBLISHED, Status.REGISTRATION_CLOSED):
+        return 0
+    while activity.places_left > 0:
+        registration = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .filter(pk__in=selectors.waitlist_ids(activity_id=activity.pk).values("pk")[:1])
+            .first()
+        )
+        if registration is None:
+            break
+        registration.activity = activity
+        source = registration.status
+        registration.approve()  # waitlisted → approved, by the system
+        registration.decided_at = timezone.now()
+        registration.save()
+        _take_place(activity)
+        _record_registration(
+            registration, action="registration.promoted", actor=None, source=source
+        )
+        _notify_person(
+            registration,
+            _("You have a place: %(title)s"),
+            _("A place freed up and your registration for “%(title)s” is now approved."),
+        )
+        promoted += 1
+    return promoted
+
+
+def _close_registrations(activity: Activity) -> None:
+    """At the end: who checked in attended; who held a place and never came did not."""
+    for registration in Registration.objects.select_for_update().filter(
+        activity=activity, status__in=[RegStatus.CHECKED_IN, RegStatus.APPROVED]
+    ):
+        source = registration.status
+        if source == RegStatus.CHECKED_IN:
+            registration.mark_attended()
+        else:
+            registration.mark_no_show()
+        registration.save()
+        _record_registration(
+            registration, action=f"registration.{registration.status}", actor=None, source=source
+        )
