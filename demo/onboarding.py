@@ -50,6 +50,10 @@ PEOPLE = (
     Person("applicant2", "孙秀兰", "applicant: one application in review, one rejected"),
     Person("orgadmin2", "李国强", "administrator of the suspended 东风助老服务社"),
     Person("resident", "杨帆", "resident / volunteer with a draft application"),
+    Person("volunteer1", "林小燕", "resident: registered for activities"),
+    Person("volunteer2", "高志远", "resident: registered for activities"),
+    Person("volunteer3", "何静", "resident: on a waiting list"),
+    Person("volunteer4", "罗海涛", "resident: withdrew and was removed once"),
 )
 APPROVERS = ("approver", "approver2")
 

@@ -38,6 +38,7 @@ from accounts.models import (
 )
 from accounts.roles import approver_leads_group, escalation_group
 from audit.models import AuditCheckpoint, AuditEvent
+from demo.activities import ACTIVITIES
 from demo.agreements import AGREEMENTS
 from demo.onboarding import PASSWORD, PEOPLE
 from documents.models import Document, DocumentStage
@@ -47,6 +48,8 @@ from signing.services import (
     root_certificate_pem,
     validate_pdf,
 )
+from workflows.activities.flows import ActivityFlow
+from workflows.activities.models import Activity, BlockedPerson, InvitationCode, Registration
 from workflows.agreements.flows import AgreementFlow, TerminationFlow
 from workflows.agreements.models import (
     AgreementProcess,
@@ -222,11 +225,12 @@ def snapshot() -> dict:
 # Inboxes
 
 
-def test_the_approvers_inbox_holds_both_reviews_and_the_termination_decision(demo_output):
+def test_the_approvers_inbox_holds_the_reviews_and_the_termination_decision(demo_output):
     expected = {
         (OnboardingFlow.review, OrganizationApplication.objects.get(name="清河邻里互助会")),
         (OnboardingFlow.review, OrganizationApplication.objects.get(name="望京青年志愿者服务队")),
         (TerminationFlow.decide, TerminationRequest.objects.get(status="open")),
+        (ActivityFlow.review, Activity.objects.get(title="清河社区义诊咨询")),
     }
     for username in ("approver", "approver2"):
         tasks = list(task_list_available(user=user(username)))
@@ -310,7 +314,7 @@ def test_approver2_is_away_and_approver_stands_in_for_them(demo):
     assert absence.starts_on < demo.today < absence.ends_on
     tasks = list(task_list_delegated(user=user("approver")))
     assert {t.for_user_id for t in tasks} == {user("approver2").pk}
-    assert len(tasks) == 3
+    assert len(tasks) == 4  # two reviews of applications, one of an activity, one decision
     assert all(
         t.flow_task.can_assign(user("approver"), t, on_behalf_of=absence.user) for t in tasks
     )
@@ -788,3 +792,44 @@ def test_the_digest_person_was_not_emailed_and_gets_one_chinese_digest_once(
     assert not pending.exists()
     assert notifications_daily_digest() == 0
     assert len(mailoutbox) == 1
+
+
+# Activities
+
+
+def test_activities_are_left_in_every_state_with_registrations_in_every_state(demo_output):
+    activities = {
+        a.title: a for a in Activity.objects.filter(title__in=[s.title for s in ACTIVITIES])
+    }
+    assert {spec.title: activities[spec.title].status for spec in ACTIVITIES} == {
+        spec.title: spec.outcome for spec in ACTIVITIES
+    }
+    assert set(Registration.objects.values_list("status", flat=True)) == set(
+        Registration.Status.values
+    )
+    full = activities["望京社区老人智能手机课堂"]
+    assert full.places_taken == full.capacity == 2
+    assert full.registrations.filter(status="waitlisted").count() == 1
+    # The places counter agrees with the registrations that hold a place.
+    for activity in activities.values():
+        held = activity.registrations.filter(status__in=Registration.HOLDS_PLACE).count()
+        assert activity.places_taken == held, activity.title
+
+
+def test_anyone_sees_the_published_demo_activities_and_not_the_others(demo_output, client):
+    page = client.get("/activities/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "清河社区周末课后辅导" in text
+    assert "清河社区义诊咨询" not in text
+    submitted = Activity.objects.get(title="清河社区义诊咨询")
+    assert client.get(f"/activities/{submitted.pk}/").status_code == 404
+    for activity in Activity.objects.filter(status="published"):
+        assert client.get(f"/activities/{activity.pk}/").status_code == 200
+
+
+def test_the_blocked_resident_and_the_invitation_code_are_there(demo_output):
+    blocked = BlockedPerson.objects.get(person__username="volunteer4")
+    assert blocked.organization.name == "阳光社区援助中心"
+    assert blocked.until > timezone.localdate()
+    assert InvitationCode.objects.get(code="QINGHE-GUEST").uses_allowed == 5

@@ -28,6 +28,7 @@ from accounts import services as accounts_services
 from accounts.forms import SignUpForm
 from accounts.models import Absence, Community, CommunityMembership, Notification, User
 from accounts.roles import approvers_group
+from demo.activities import ACTIVITIES, ActivityBuilder
 from demo.agreements import (
     AGREEMENTS,
     AgreementBuilder,
@@ -50,6 +51,7 @@ from demo.onboarding import (
 from documents.models import Document
 from signing.models import SigningIdentity
 from signing.services import audit_checkpoint_create, pki_init
+from workflows.activities.models import Activity
 from workflows.inbox.selectors import task_open_for
 from workflows.inbox.services import task_claim, task_complete
 from workflows.onboarding import services as onboarding
@@ -87,6 +89,7 @@ class Command(BaseCommand):
         users = {u.username: u for u in User.objects.filter(username__in=users)}
         for agreement_spec in AGREEMENTS:
             self.ensure_agreement(agreement_spec, users)
+        self.changes += ActivityBuilder(users).ensure_all(timezone.now())
         inbox = InboxBuilder(users)
         self.changes += inbox.ensure_roles()
         self.changes += inbox.ensure_absences(timezone.localdate())
@@ -278,6 +281,12 @@ class Command(BaseCommand):
             agreement = find_agreement(spec)
             self.stdout.write(
                 f"  #{agreement.pk:<4} {agreement.status:<27} {spec.community}  {spec.title}"
+            )
+        self.stdout.write("Activities of 阳光社区援助中心:")
+        for activity in Activity.objects.filter(title__in=[a.title for a in ACTIVITIES]):
+            self.stdout.write(
+                f"  #{activity.pk:<4} {activity.status:<19} {activity.places_taken}/"
+                f"{activity.capacity:<3} {activity.title}"
             )
         self.stdout.write("People away (their delegates find their tasks under 代他人处理):")
         for absence in Absence.objects.filter(
