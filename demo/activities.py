@@ -48,6 +48,8 @@ class DemoActivity:
     capacity: int = 20
     needs_review: bool = False
     comment: str = ""
+    # What registrants answer (see Activity.questions).
+    questions: tuple[dict[str, Any], ...] = ()
     # (username, what becomes of the registration)
     registrations: tuple[tuple[str, str], ...] = field(default=())
 
@@ -83,6 +85,10 @@ ACTIVITIES = (
         starts_in_days=12,
         capacity=10,
         needs_review=True,
+        questions=(
+            {"label": "孩子年龄", "required": False, "choices": []},
+            {"label": "是否需要接送", "required": False, "choices": ["需要", "不需要"]},
+        ),
         registrations=(
             ("volunteer1", R.PENDING),
             ("volunteer2", R.PENDING),
@@ -153,6 +159,7 @@ def _fields(spec: DemoActivity, now: datetime.datetime) -> dict[str, Any]:
         "service_hours": 3,
         "points": 10,
         "contact": "吴老师 010-62000000",
+        "questions": list(spec.questions),
     }
 
 

@@ -45,6 +45,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const body = new FormData();
     body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
     body.append("ticket", ticket);
+    const mode = form.querySelector("input[name=mode]:checked");
+    if (mode) body.append("mode", mode.value);
     try {
       const response = await fetch(form.action || window.location.href, {
         method: "POST",

@@ -62,6 +62,7 @@ class ActivitiesConfig(AppConfig):
                 "registration.withdrawn": _("Registration withdrawn"),
                 "registration.removed": _("Registration removed"),
                 "registration.checked_in": _("Checked in"),
+                "registration.checked_out": _("Checked out"),
                 "registration.attended": _("Attended"),
                 "registration.no_show": _("Did not attend"),
             },

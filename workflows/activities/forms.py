@@ -3,6 +3,7 @@ from io import BytesIO
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +64,18 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
         activity's); the others are shown as they are."""
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = Community.objects.order_by("name")
+        self.fields["questions_text"] = forms.CharField(
+            label=_("Questions for registrants"),
+            required=False,
+            max_length=QUESTIONS_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            initial=format_questions(self.instance.questions if self.instance.pk else []),
+            help_text=_(
+                "One question per line. End it with * when an answer is required; for a "
+                "choice, write the options after a colon, separated by /. For example: "
+                "“T-shirt size *: S / M / L”."
+            ),
+        )
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         if organizations is not None and len(organizations) > 1:
@@ -92,12 +105,19 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         """What was typed, for the service: not a field shown only (its value went through
-        the form, which drops microseconds), not the organization, not an empty cover."""
-        return {
+        the form, which drops microseconds), not the organization, not an empty cover; the
+        questions as the list the model keeps."""
+        fields = {
             k: v
             for k, v in self.cleaned_data.items()
             if k != "organization" and not self.fields[k].disabled and (k != "cover" or v)
         }
+        if "questions_text" in fields:
+            fields["questions"] = fields.pop("questions_text")
+        return fields
+
+    def clean_questions_text(self) -> list[dict[str, Any]]:
+        return parse_questions(self.cleaned_data.get("questions_text") or "")
 
     @classmethod
     def _reencoded_cover(cls, upload: Any) -> ContentFile:
@@ -119,6 +139,47 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
             # No exif=, icc_profile= or comment=: the new file carries the pixels only.
             image.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
         return ContentFile(out.getvalue(), name=stored_file_name("image/jpeg"))
+
+
+QUESTIONS_MAX_COUNT = 10
+QUESTIONS_MAX_LENGTH = 2_000
+
+
+def parse_questions(text: str) -> list[dict[str, Any]]:
+    """`ActivityForm`'s question lines as the model keeps them (see its help text)."""
+    questions: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        label, _colon, options = line.partition(":")
+        label = label.strip()
+        required = label.endswith("*")
+        label = label.rstrip("*").strip()[:100]
+        choices = [o.strip()[:100] for o in options.split("/") if o.strip()]
+        if not label:
+            raise ValidationError(_("Each question needs its text before the colon."))
+        if any(q["label"] == label for q in questions):
+            raise ValidationError(
+                _("The question “%(question)s” is there twice.") % {"question": label}
+            )
+        if options.strip() and len(choices) < 2:
+            raise ValidationError(
+                _("Give “%(question)s” at least two options.") % {"question": label}
+            )
+        questions.append({"label": label, "required": required, "choices": choices})
+    if len(questions) > QUESTIONS_MAX_COUNT:
+        raise ValidationError(_("At most %(count)s questions.") % {"count": QUESTIONS_MAX_COUNT})
+    return questions
+
+
+def format_questions(questions: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        q["label"]
+        + (" *" if q.get("required") else "")
+        + (": " + " / ".join(q["choices"]) if q.get("choices") else "")
+        for q in questions
+    )
 
 
 class ActivityFilterForm(forms.Form):
@@ -231,4 +292,32 @@ class BlockForm(PlainTextFormMixin, forms.Form):
 
 
 class RegisterForm(PlainTextFormMixin, forms.Form):
+    """The activity's questions (if any) and, for a guest, an invitation code."""
+
     invitation_code = forms.CharField(label=_("Invitation code"), max_length=32, required=False)
+
+    def __init__(self, *args: Any, questions: list[dict[str, Any]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for number, question in enumerate(self.questions):
+            name = f"answer_{number}"
+            if question.get("choices"):
+                self.fields[name] = forms.ChoiceField(
+                    label=question["label"],
+                    required=question.get("required", False),
+                    choices=[("", "—"), *((c, c) for c in question["choices"])],
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=question["label"],
+                    required=question.get("required", False),
+                    max_length=2_000,
+                )
+        # The code last, after the questions.
+        self.order_fields([*(f"answer_{n}" for n in range(len(self.questions))), "invitation_code"])
+
+    def answers(self) -> dict[str, str]:
+        return {
+            question["label"]: self.cleaned_data.get(f"answer_{number}") or ""
+            for number, question in enumerate(self.questions)
+        }

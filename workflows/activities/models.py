@@ -128,6 +128,8 @@ class Activity(Reviewable):
         _("points"), default=0, validators=[MaxValueValidator(100_000)]
     )
     contact = models.CharField(_("contact"), max_length=200, validators=[validate_plain_text])
+    # What a registrant answers: [{"label", "required", "choices": [...] or []}], in order.
+    questions = models.JSONField(_("questions for registrants"), default=list, blank=True)
     cover = models.ImageField(_("cover image"), upload_to="activities/covers/", blank=True)
     status = FSMField(
         _("status"), default=Status.DRAFT, choices=Status.choices, protected=True, max_length=30

@@ -70,17 +70,18 @@ CHECK_IN_INVALID = gettext_lazy(
 @require_POST
 def register(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
-    form = RegisterForm(request.POST)
+    form = RegisterForm(request.POST, questions=activity.questions)
     if not form.is_valid():
-        for errors in form.errors.values():
+        for name, errors in form.errors.items():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, f"{form.fields[name].label}: {error}")
         return redirect("activities:detail", pk=activity.pk)
     ok, registration = run_service(
         request,
         lambda: services.registration_create(
             activity_id=activity.pk,
             actor=request.user,
+            answers=form.answers(),
             invitation_code=form.cleaned_data["invitation_code"],
         ),
         target=activity,
@@ -534,7 +535,12 @@ def check_in(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "activities/registrations/check_in.html",
-        {"activity": activity, "form": CheckInForm(), "result": result},
+        {
+            "activity": activity,
+            "form": CheckInForm(),
+            "result": result,
+            "mode": "out" if request.POST.get("mode") == "out" else "in",
+        },
     )
 
 
@@ -544,9 +550,12 @@ def _check_in_one(request: HttpRequest, activity: Activity) -> dict[str, Any]:
     if not form.is_valid():
         return {"ok": False, "message": str(CHECK_IN_INVALID), "name": "", "code": "invalid"}
 
+    leaving = request.POST.get("mode") == "out"
+    service = services.registration_check_out if leaving else services.registration_check_in
+
     def admit() -> Registration | services.CheckInRefusedError:
         try:
-            return services.registration_check_in(
+            return service(
                 activity_id=activity.pk, actor=request.user, ticket=form.cleaned_data["ticket"]
             )
         except services.CheckInRefusedError as refusal:
@@ -564,9 +573,10 @@ def _check_in_one(request: HttpRequest, activity: Activity) -> dict[str, Any]:
             "code": outcome.code,
         }
     name = str(outcome.person)
+    done = _("%(name)s is checked out.") if leaving else _("%(name)s is checked in.")
     return {
         "ok": True,
-        "message": _("%(name)s is checked in.") % {"name": name},
+        "message": done % {"name": name},
         "name": name,
-        "code": "checked_in",
+        "code": "checked_out" if leaving else "checked_in",
     }

@@ -85,6 +85,12 @@ def activity_list_public(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _without_code(form: RegisterForm) -> RegisterForm:
+    """The plain register form: the activity's questions only (a code has its own form)."""
+    del form.fields["invitation_code"]
+    return form
+
+
 INVITATION_STATES = (Activity.Status.PUBLISHED, Activity.Status.REGISTRATION_CLOSED)
 
 
@@ -134,7 +140,8 @@ def _render_detail(
             and not registered
             and activity.status in INVITATION_STATES
             and now < activity.starts_at,
-            "invitation_form": RegisterForm(),
+            "invitation_form": RegisterForm(questions=activity.questions),
+            "register_form": _without_code(RegisterForm(questions=activity.questions)),
             "can_block": permissions.can_manage_blocklist(activity.organization, user),
             "can_edit": is_staff
             and (activity.is_editable or activity.status in EDITABLE_WHEN_PUBLISHED),

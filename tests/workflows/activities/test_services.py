@@ -371,3 +371,51 @@ def test_a_notice_reaches_the_registrants_in_the_chosen_states(approver, mailout
     assert not Notification.objects.filter(recipient=placed, subject__contains="集合").exists()
     with pytest.raises(PermissionDenied):
         services.activity_notice_send(activity_id=activity.pk, actor=placed, subject="x", body="y")
+
+
+def test_check_out_records_when_a_person_left_once(approver):
+    activity, staff = published_activity(approver)
+    person = UserFactory()
+    registration = services.registration_create(activity_id=activity.pk, actor=person)
+
+    def refusal():
+        with pytest.raises(services.CheckInRefusedError) as caught:
+            services.registration_check_out(
+                activity_id=activity.pk, actor=staff, ticket=registration.ticket_token
+            )
+        return caught.value.code
+
+    assert refusal() == "not_checked_in"
+    services.registration_check_in(
+        activity_id=activity.pk, actor=staff, ticket=registration.ticket_token
+    )
+    left = services.registration_check_out(
+        activity_id=activity.pk, actor=staff, ticket=registration.ticket_token
+    )
+    assert left.checked_out_at >= left.checked_in_at
+    assert left.status == Reg.CHECKED_IN
+    assert refusal() == "already_out"
+    assert AuditEvent.objects.filter(action="registration.checked_out").count() == 1
+
+
+def test_answers_are_checked_against_the_activitys_questions(approver):
+    questions = [
+        {"label": "紧急联系人电话", "required": True, "choices": []},
+        {"label": "T恤尺码", "required": False, "choices": ["S", "M", "L"]},
+    ]
+    activity, _staff = published_activity(approver, questions=questions)
+    person = UserFactory()
+    with pytest.raises(ValidationError):
+        services.registration_create(activity_id=activity.pk, actor=person, answers={})
+    with pytest.raises(ValidationError):
+        services.registration_create(
+            activity_id=activity.pk,
+            actor=person,
+            answers={"紧急联系人电话": "13800000000", "T恤尺码": "XXL"},
+        )
+    registration = services.registration_create(
+        activity_id=activity.pk,
+        actor=person,
+        answers={"紧急联系人电话": "13800000000", "T恤尺码": "M", "not asked": "dropped"},
+    )
+    assert registration.answers == {"紧急联系人电话": "13800000000", "T恤尺码": "M"}

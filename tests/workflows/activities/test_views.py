@@ -17,7 +17,8 @@ from accounts.services import organization_member_add
 from audit.models import AuditEvent
 from tests.factories import CommunityFactory, OrganizationFactory, UserFactory
 from workflows.activities import services
-from workflows.activities.models import Activity, Theme
+from workflows.activities.forms import format_questions, parse_questions
+from workflows.activities.models import Activity, Registration, Theme
 
 from .helpers import (
     activity_fields,
@@ -669,3 +670,37 @@ def test_the_cover_is_served_to_whoever_may_see_the_activity(client):
     # A draft's cover is as hidden as the draft.
     client.logout()
     assert client.get(cover).status_code == 404
+
+
+def test_staff_write_questions_and_a_resident_answers_them_on_the_page(client, approver):
+    text = "紧急联系人电话 *\nT恤尺码: S / M / L"
+    questions = parse_questions(text)
+    assert questions == [
+        {"label": "紧急联系人电话", "required": True, "choices": []},
+        {"label": "T恤尺码", "required": False, "choices": ["S", "M", "L"]},
+    ]
+    assert parse_questions(format_questions(questions)) == questions
+    activity, _staff = published_activity(approver, questions=questions)
+    person = UserFactory()
+    client.force_login(person)
+    detail = page(client, activity.get_absolute_url())
+    assert "紧急联系人电话" in detail
+    assert 'name="answer_1"' in detail
+    url = reverse("activities:register", args=[activity.pk])
+    refused = client.post(url, {"answer_1": "M"}, follow=True).content.decode()
+    assert "紧急联系人电话" in refused
+    assert not Registration.objects.exists()
+    client.post(url, {"answer_0": "13800000000", "answer_1": "L"})
+    assert Registration.objects.get().answers == {"紧急联系人电话": "13800000000", "T恤尺码": "L"}
+
+
+def test_bad_question_lines_are_refused_by_the_field(client):
+    _organization, staff = org_with_staff()
+    client.force_login(staff)
+    response = client.post(
+        reverse("activities:create"),
+        {**activity_form_data(), "questions_text": "尺码: S\n尺码"},
+    )
+    assert response.status_code in (200, 400)
+    assert "at least two options" in response.content.decode()
+    assert not Activity.objects.exists()

@@ -39,6 +39,7 @@ ACTIVITY_FIELDS = (
     "service_hours",
     "points",
     "contact",
+    "questions",
 )
 # What may still change once published; a change of these tells the registrants.
 PUBLISHED_EDITABLE = ("starts_at", "ends_at", "address", "community", "capacity", "content")

@@ -28,9 +28,28 @@ from .common import (
     _take_place,
 )
 
+ANSWER_MAX_LENGTH = 2_000
+
 
 def _clean_answers(activity: Activity, answers: dict[str, Any] | None) -> dict[str, Any]:
-    return {str(k)[:100]: str(v)[:2000] for k, v in (answers or {}).items()}
+    """The answers to the activity's questions, by question: each required one answered, a
+    choice among its options; nothing else is kept."""
+    answers = answers or {}
+    kept, errors = {}, {}
+    for question in activity.questions:
+        label = question["label"]
+        value = str(answers.get(label) or "").strip()[:ANSWER_MAX_LENGTH]
+        if not value:
+            if question.get("required"):
+                errors[label] = _("Answer “%(question)s”.") % {"question": label}
+            continue
+        if question.get("choices") and value not in question["choices"]:
+            errors[label] = _("Choose one of the options for “%(question)s”.") % {"question": label}
+            continue
+        kept[label] = value
+    if errors:
+        raise ValidationError(list(errors.values()))
+    return kept
 
 
 NOT_POSSIBLE = _("Registration for this activity is not possible. Please contact the organizer.")
@@ -272,13 +291,8 @@ class CheckInRefusedError(ValidationError):
     """A scanned or typed ticket that does not admit its holder here; `code` says why."""
 
 
-@atomic_service
-def registration_check_in(*, activity_id: int, actor: User, ticket: str) -> Registration:
-    """Admit the holder of `ticket` to the activity. Refusals say why: unknown ticket, wrong
-    activity, not approved, already checked in."""
-    activity = _locked(activity_id)
-    if not permissions.can_manage(activity, actor):
-        raise PermissionDenied
+def _ticket_at_the_door(activity: Activity, ticket: str) -> Registration:
+    """The registration `ticket` names, refused unless it is for `activity`."""
     token = (ticket or "").strip()[:64]
     registration = (
         Registration.objects.select_for_update(of=("self",))
@@ -293,6 +307,17 @@ def registration_check_in(*, activity_id: int, actor: User, ticket: str) -> Regi
     if registration.activity_id != activity.pk:
         raise CheckInRefusedError(_("This ticket is for another activity."), code="wrong_activity")
     registration.activity = activity
+    return registration
+
+
+@atomic_service
+def registration_check_in(*, activity_id: int, actor: User, ticket: str) -> Registration:
+    """Admit the holder of `ticket` to the activity. Refusals say why: unknown ticket, wrong
+    activity, not approved, already checked in."""
+    activity = _locked(activity_id)
+    if not permissions.can_manage(activity, actor):
+        raise PermissionDenied
+    registration = _ticket_at_the_door(activity, ticket)
     if registration.status in (RegStatus.CHECKED_IN, RegStatus.ATTENDED):
         raise CheckInRefusedError(_("Already checked in."), code="already")
     if registration.status != RegStatus.APPROVED:
@@ -307,6 +332,26 @@ def registration_check_in(*, activity_id: int, actor: User, ticket: str) -> Regi
     registration.check_in(at=timezone.now())
     registration.save()
     _record_registration(registration, action="registration.checked_in", actor=actor, source=source)
+    return registration
+
+
+@atomic_service
+def registration_check_out(*, activity_id: int, actor: User, ticket: str) -> Registration:
+    """Record when the holder of `ticket` left (optional: service hours then count from the
+    actual time rather than the activity's). Once per person."""
+    activity = _locked(activity_id)
+    if not permissions.can_manage(activity, actor):
+        raise PermissionDenied
+    registration = _ticket_at_the_door(activity, ticket)
+    if registration.status != RegStatus.CHECKED_IN:
+        raise CheckInRefusedError(_("This person has not checked in."), code="not_checked_in")
+    if registration.checked_out_at is not None:
+        raise CheckInRefusedError(_("Already checked out."), code="already_out")
+    registration.checked_out_at = timezone.now()
+    registration.save(update_fields=["checked_out_at"])
+    _record_registration(
+        registration, action="registration.checked_out", actor=actor, source=registration.status
+    )
     return registration
 
 
