@@ -78,9 +78,29 @@ document.addEventListener("DOMContentLoaded", () => {
     unavailable.hidden = false;
   }
 
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) {
+  // The browser's own decoder where it has one, else the vendored jsQR reading video frames
+  // drawn on a canvas (static/vendor/jsqr-1.4.0).
+  const native = "BarcodeDetector" in window;
+  if ((!native && typeof window.jsQR !== "function") || !navigator.mediaDevices?.getUserMedia) {
     cannotScan(text("msgUnsupported"));
     return;
+  }
+  const canvas = document.createElement("canvas");
+
+  function jsqrDetector() {
+    return {
+      async detect(source) {
+        canvas.width = source.videoWidth;
+        canvas.height = source.videoHeight;
+        const context = canvas.getContext("2d", { willReadFrequently: true });
+        context.drawImage(source, 0, 0, canvas.width, canvas.height);
+        const frame = context.getImageData(0, 0, canvas.width, canvas.height);
+        const found = window.jsQR(frame.data, frame.width, frame.height, {
+          inversionAttempts: "dontInvert",
+        });
+        return found ? [{ rawValue: found.data }] : [];
+      },
+    };
   }
 
   let stream = null;
@@ -125,7 +145,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   start.addEventListener("click", async () => {
     try {
-      detector = detector || new BarcodeDetector({ formats: ["qr_code"] });
+      detector =
+        detector || (native ? new BarcodeDetector({ formats: ["qr_code"] }) : jsqrDetector());
       stream = await navigator.mediaDevices.getUserMedia({
         video: { facingMode: "environment" },
         audio: false,
