@@ -46,6 +46,7 @@ class DemoActivity:
     outcome: str
     starts_in_days: int
     capacity: int = 20
+    reserved_places: int = 0
     needs_review: bool = False
     comment: str = ""
     # What registrants answer (see Activity.questions).
@@ -61,6 +62,7 @@ ACTIVITIES = (
         "清河社区",
         A.PUBLISHED,
         starts_in_days=6,
+        reserved_places=2,
         registrations=(("volunteer1", R.APPROVED), ("resident", R.APPROVED)),
     ),
     DemoActivity(
@@ -153,6 +155,7 @@ def _fields(spec: DemoActivity, now: datetime.datetime) -> dict[str, Any]:
         "address": f"{spec.community}居委会活动室",
         "content": f"{spec.title}：由{ORGANIZATION}组织，欢迎社区居民和志愿者参加。",
         "capacity": spec.capacity,
+        "reserved_places": spec.reserved_places,
         "registration_opens_at": now - datetime.timedelta(days=3),
         "registration_closes_at": starts - datetime.timedelta(hours=12),
         "needs_review": spec.needs_review,

@@ -38,6 +38,7 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
             "registration_opens_at",
             "registration_closes_at",
             "capacity",
+            "reserved_places",
             "needs_review",
             "service_hours",
             "points",
@@ -64,6 +65,7 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
         activity's); the others are shown as they are."""
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = Community.objects.order_by("name")
+        self.fields["reserved_places"].required = False  # none reserved unless said
         self.fields["questions_text"] = forms.CharField(
             label=_("Questions for registrants"),
             required=False,
@@ -115,6 +117,9 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
         if "questions_text" in fields:
             fields["questions"] = fields.pop("questions_text")
         return fields
+
+    def clean_reserved_places(self) -> int:
+        return self.cleaned_data.get("reserved_places") or 0
 
     def clean_questions_text(self) -> list[dict[str, Any]]:
         return parse_questions(self.cleaned_data.get("questions_text") or "")

@@ -134,8 +134,17 @@ class Activity(Reviewable):
     status = FSMField(
         _("status"), default=Status.DRAFT, choices=Status.choices, protected=True, max_length=30
     )
-    # Places held by approved (and later checked-in, attended, no-show) registrations.
+    # Places kept for guests with an invitation code: the public fills the others.
+    reserved_places = models.PositiveIntegerField(
+        _("places reserved for invited guests"),
+        default=0,
+        validators=[MaxValueValidator(100_000)],
+        help_text=_("Only people with an invitation code can take these."),
+    )
+    # Places held by approved (and later checked-in, attended, no-show) registrations, and
+    # how many of them by invited guests.
     places_taken = models.PositiveIntegerField(_("places taken"), default=0, editable=False)
+    guest_places_taken = models.PositiveIntegerField(default=0, editable=False)
     cancel_reason = models.TextField(
         _("reason for cancelling"), blank=True, validators=REASON_VALIDATORS
     )
@@ -153,6 +162,11 @@ class Activity(Reviewable):
                 condition=Q(places_taken__lte=models.F("capacity")),
                 name="activity_places_within_capacity",
             ),
+            models.CheckConstraint(
+                condition=Q(guest_places_taken__lte=models.F("places_taken"))
+                & Q(reserved_places__lte=models.F("capacity")),
+                name="activity_guest_places_within_places",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -163,7 +177,17 @@ class Activity(Reviewable):
 
     @property
     def places_left(self) -> int:
-        return max(self.capacity - self.places_taken, 0)
+        """Places the public can still take (the reserved ones not counted)."""
+        return self.places_left_for(guest=False)
+
+    def places_left_for(self, *, guest: bool) -> int:
+        """Places left for an invited guest (any free place) or for the public (free places
+        outside those reserved for guests)."""
+        free = self.capacity - self.places_taken
+        if guest:
+            return max(free, 0)
+        public_taken = self.places_taken - self.guest_places_taken
+        return max(min(free, self.capacity - self.reserved_places - public_taken), 0)
 
     @property
     def is_public(self) -> bool:

@@ -56,7 +56,12 @@ def activity_list_public(
     if starts_until:
         queryset = queryset.filter(starts_at__date__lte=starts_until)
     if with_places:
-        queryset = queryset.filter(status=Status.PUBLISHED, capacity__gt=F("places_taken"))
+        # Places the public can take: free ones outside those reserved for invited guests.
+        queryset = queryset.filter(
+            Q(capacity__gt=F("places_taken"))
+            & Q(capacity__gt=F("reserved_places") + F("places_taken") - F("guest_places_taken")),
+            status=Status.PUBLISHED,
+        )
     return queryset.order_by(_public_order(), "starts_at", "pk")
 
 

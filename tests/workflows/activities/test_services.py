@@ -419,3 +419,36 @@ def test_answers_are_checked_against_the_activitys_questions(approver):
         answers={"紧急联系人电话": "13800000000", "T恤尺码": "M", "not asked": "dropped"},
     )
     assert registration.answers == {"紧急联系人电话": "13800000000", "T恤尺码": "M"}
+
+
+def test_reserved_places_are_for_invited_guests_only(approver):
+    activity, staff = published_activity(approver, capacity=3, reserved_places=1)
+    services.invitation_code_create(
+        activity_id=activity.pk, actor=staff, code="VIP", uses_allowed=5
+    )
+    a, b, c, guest, guest2 = residents(5)
+    statuses = [
+        services.registration_create(activity_id=activity.pk, actor=p).status for p in (a, b, c)
+    ]
+    # Two public places, then the waiting list: the third place is kept for a guest.
+    assert statuses == [Reg.APPROVED, Reg.APPROVED, Reg.WAITLISTED]
+    assert Activity.objects.get(pk=activity.pk).places_left == 0
+    invited = services.registration_create(
+        activity_id=activity.pk, actor=guest, invitation_code="VIP"
+    )
+    assert invited.status == Reg.APPROVED
+    late_guest = services.registration_create(
+        activity_id=activity.pk, actor=guest2, invitation_code="VIP"
+    )
+    assert late_guest.status == Reg.WAITLISTED
+    activity = Activity.objects.get(pk=activity.pk)
+    assert (activity.places_taken, activity.guest_places_taken) == (3, 1)
+    # The guest withdraws: the reserved place goes to the waiting guest, not to c, who
+    # registered first but without a code.
+    services.registration_withdraw(registration_id=invited.pk, actor=guest)
+    assert Registration.objects.get(pk=late_guest.pk).status == Reg.APPROVED
+    assert Registration.objects.get(person=c).status == Reg.WAITLISTED
+    # More places reserved than there are: refused by the field.
+    with pytest.raises(ValidationError) as caught:
+        services.activity_update(activity_id=activity.pk, actor=staff, reserved_places=4)
+    assert "reserved_places" in caught.value.message_dict

@@ -105,7 +105,7 @@ def activity_update(*, activity_id: int, actor: User, **fields: Any) -> Activity
                     "Please check the details."
                 ),
             )
-        if "capacity" in changed:
+        if "capacity" in changed or "reserved_places" in changed:
             _promote(activity)
     return activity
 

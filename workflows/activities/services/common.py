@@ -40,9 +40,18 @@ ACTIVITY_FIELDS = (
     "points",
     "contact",
     "questions",
+    "reserved_places",
 )
 # What may still change once published; a change of these tells the registrants.
-PUBLISHED_EDITABLE = ("starts_at", "ends_at", "address", "community", "capacity", "content")
+PUBLISHED_EDITABLE = (
+    "starts_at",
+    "ends_at",
+    "address",
+    "community",
+    "capacity",
+    "reserved_places",
+    "content",
+)
 NOTIFIED_CHANGES = ("starts_at", "ends_at", "address", "community", "capacity")
 
 
@@ -134,6 +143,9 @@ def _check_schedule(values: dict[str, Any]) -> None:
     errors = {}
     starts, ends = values.get("starts_at"), values.get("ends_at")
     opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
+    capacity, reserved = values.get("capacity"), values.get("reserved_places")
+    if capacity is not None and reserved is not None and reserved > capacity:
+        errors["reserved_places"] = _("More places are reserved than the activity has.")
     if starts and ends and ends <= starts:
         errors["ends_at"] = _("The activity must end after it starts.")
     if opens and closes and closes <= opens:
@@ -173,15 +185,31 @@ def _locked_registration(registration_id: int) -> tuple[Activity, Registration]:
     return activity, registration
 
 
-def _take_place(activity: Activity) -> None:
+def _take_place(activity: Activity, *, guest: bool) -> None:
     activity.places_taken += 1
-    activity.save(update_fields=["places_taken", "updated_at"])
+    activity.guest_places_taken += int(guest)
+    activity.save(update_fields=["places_taken", "guest_places_taken", "updated_at"])
 
 
-def _free_place(activity: Activity) -> None:
+def _free_place(activity: Activity, *, guest: bool) -> None:
     activity.places_taken -= 1
-    activity.save(update_fields=["places_taken", "updated_at"])
+    activity.guest_places_taken -= int(guest)
+    activity.save(update_fields=["places_taken", "guest_places_taken", "updated_at"])
     _promote(activity)
+
+
+def _next_on_the_waiting_list(activity: Activity) -> Registration | None:
+    """The first waiting registration a free place can go to: anyone's while public places
+    remain, else the first invited guest's (only they may take reserved places)."""
+    waiting = selectors.waitlist_ids(activity_id=activity.pk)
+    if activity.places_left_for(guest=False) <= 0:
+        waiting = waiting.filter(invitation__isnull=False)
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(pk__in=waiting.values("pk")[:1])
+        .first()
+    )
 
 
 def _promote(activity: Activity) -> int:
@@ -190,13 +218,8 @@ def _promote(activity: Activity) -> int:
     promoted = 0
     if activity.status not in (Status.PUBLISHED, Status.REGISTRATION_CLOSED):
         return 0
-    while activity.places_left > 0:
-        registration = (
-            Registration.objects.select_for_update(of=("self",))
-            .select_related("person")
-            .filter(pk__in=selectors.waitlist_ids(activity_id=activity.pk).values("pk")[:1])
-            .first()
-        )
+    while activity.places_left_for(guest=True) > 0:
+        registration = _next_on_the_waiting_list(activity)
         if registration is None:
             break
         registration.activity = activity
@@ -204,7 +227,7 @@ def _promote(activity: Activity) -> int:
         registration.approve()  # waitlisted → approved, by the system
         registration.decided_at = timezone.now()
         registration.save()
-        _take_place(activity)
+        _take_place(activity, guest=registration.invitation_id is not None)
         _record_registration(
             registration, action="registration.promoted", actor=None, source=source
         )

@@ -127,7 +127,12 @@ def _register(
         raise ValidationError(_("Registration for this activity is not open."))
     status = RegStatus.PENDING
     if not activity.needs_review or invitation is not None:
-        status = RegStatus.APPROVED if activity.places_left > 0 else RegStatus.WAITLISTED
+        guest = invitation is not None
+        status = (
+            RegStatus.APPROVED
+            if activity.places_left_for(guest=guest) > 0
+            else RegStatus.WAITLISTED
+        )
     registration = Registration(
         activity=activity,
         person=actor,
@@ -144,7 +149,7 @@ def _register(
         raise ValidationError(_("You are already registered for this activity."))
     registration.save()
     if registration.status == RegStatus.APPROVED:
-        _take_place(activity)
+        _take_place(activity, guest=invitation is not None)
     payload = {"invitation_code": invitation.code} if invitation is not None else {}
     _record_registration(
         registration, action="registration.created", actor=actor, source="", **payload
@@ -184,7 +189,7 @@ def registration_withdraw(*, registration_id: int, actor: User) -> Registration:
     registration.save()
     _record_registration(registration, action="registration.withdrawn", actor=actor, source=source)
     if held:
-        _free_place(activity)
+        _free_place(activity, guest=registration.invitation_id is not None)
     return registration
 
 
@@ -197,13 +202,13 @@ def registration_approve(
     expect_state(registration, expected_status)
     if not permissions.can_decide_registration(registration, actor):
         raise PermissionDenied
-    if activity.places_left <= 0:
+    if activity.places_left_for(guest=registration.invitation_id is not None) <= 0:
         raise ValidationError(_("No places left: the registration stays where it is."))
     source = registration.status
     registration.approve()
     registration.decided_by, registration.decided_at = actor, timezone.now()
     registration.save()
-    _take_place(activity)
+    _take_place(activity, guest=registration.invitation_id is not None)
     _record_registration(registration, action="registration.approved", actor=actor, source=source)
     _notify_person(
         registration,
@@ -283,7 +288,7 @@ def registration_remove(
         reason=reason,
     )
     if held:
-        _free_place(activity)
+        _free_place(activity, guest=registration.invitation_id is not None)
     return registration
 
 
