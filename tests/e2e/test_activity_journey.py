@@ -81,7 +81,7 @@ def test_an_activity_is_published_registered_for_and_checked_in_through_the_page
     page.get_by_label(label("registration_closes_at")).fill(
         local_input(starts - datetime.timedelta(days=1))
     )
-    page.get_by_label(label("capacity")).fill("20")
+    page.locator("#id_capacity").fill("20")  # "Places" is also in "Places reserved …"
     page.get_by_label(label("needs_review")).check()
     page.get_by_label(label("contact")).fill("吴老师 13800000000")
     page.get_by_label(label("content")).fill("为社区儿童提供作业辅导。")
