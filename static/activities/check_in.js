@@ -1,7 +1,7 @@
 // Check-in at the door (templates/activities/registrations/check_in.html). The page works
 // without this script through its typed-code form; with it, a phone's camera reads tickets
-// with the browser's own BarcodeDetector and each answer shows at once, without a reload.
-// No decoder library is bundled: a browser without BarcodeDetector keeps the typed code.
+// with the browser's own BarcodeDetector, or else with the vendored jsQR
+// (static/vendor/jsqr-1.4.0), and each answer shows at once, without a reload.
 // Every text shown comes from the page's data-msg-* attributes, so it is translated.
 "use strict";
 
@@ -138,6 +138,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     stream = null;
     video.srcObject = null;
+    video.hidden = true;
     start.hidden = false;
     stop.hidden = true;
     status.textContent = "";
@@ -157,6 +158,7 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     video.srcObject = stream;
+    video.hidden = false;
     await video.play();
     start.hidden = true;
     stop.hidden = false;
@@ -165,9 +167,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   stop.addEventListener("click", stopCamera);
 
+  if (!native) {
+    scanner.hidden = false; // jsQR reads any browser's frames
+    return;
+  }
   BarcodeDetector.getSupportedFormats().then((formats) => {
     if (formats.includes("qr_code")) {
       scanner.hidden = false;
+    } else if (typeof window.jsQR === "function") {
+      scanner.hidden = false;
+      detector = jsqrDetector();
     } else {
       cannotScan(text("msgUnsupported"));
     }
