@@ -27,7 +27,7 @@ from documents.rendering import RenderError, render_pdf
 from workflows.inbox.web import expected_status, run_service, validation_messages
 
 from . import permissions, selectors, services
-from .forms import CheckInForm, ReasonForm, RegisterForm, RegistrationBulkForm
+from .forms import CheckInForm, ReasonForm, RegistrationBulkForm
 from .models import Activity, Registration
 
 Reg = Registration.Status
@@ -41,17 +41,6 @@ TICKET_SALT = "activities.ticket"
 TICKET_PAYLOAD_MAX = 200
 TICKETED = (Reg.APPROVED, Reg.CHECKED_IN)
 
-REGISTERED = {
-    Reg.APPROVED: gettext_lazy(
-        "You are registered: your place is confirmed. Your ticket is under My registrations."
-    ),
-    Reg.WAITLISTED: gettext_lazy(
-        "The activity is full: you are on the waiting list and will be told if a place frees."
-    ),
-    Reg.PENDING: gettext_lazy(
-        "Your registration was received: the organizer will review it and tell you."
-    ),
-}
 
 BULK_SERVICES: dict[str, Callable[..., Registration]] = {
     "approve": services.registration_approve,
@@ -65,30 +54,6 @@ CHECK_IN_INVALID = gettext_lazy(
 
 
 # --- the person's own registrations -------------------------------------------------------
-
-
-@require_POST
-def register(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
-    form = RegisterForm(request.POST, questions=activity.questions)
-    if not form.is_valid():
-        for name, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[name].label}: {error}")
-        return redirect("activities:detail", pk=activity.pk)
-    ok, registration = run_service(
-        request,
-        lambda: services.registration_create(
-            activity_id=activity.pk,
-            actor=request.user,
-            answers=form.answers(),
-            invitation_code=form.cleaned_data["invitation_code"],
-        ),
-        target=activity,
-    )
-    if ok:
-        messages.success(request, REGISTERED[registration.status])
-    return redirect("activities:detail", pk=activity.pk)
 
 
 def my_registrations(request: HttpRequest) -> HttpResponse:

@@ -18,7 +18,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.activity_cancel, name="cancel"),
     path("<int:pk>/advance/", views.activity_advance, name="advance"),
     # Registrations.
-    path("<int:pk>/register/", registration_views.register, name="register"),
+    path("<int:pk>/register/", views.register, name="register"),
     path("mine/", registration_views.my_registrations, name="mine"),
     path(
         "registrations/<int:registration_pk>/withdraw/",

@@ -85,6 +85,50 @@ def activity_list_public(request: HttpRequest) -> HttpResponse:
     )
 
 
+REGISTERED = {
+    Registration.Status.APPROVED: _(
+        "You are registered: your place is confirmed. Your ticket is under My registrations."
+    ),
+    Registration.Status.WAITLISTED: _(
+        "The activity is full: you are on the waiting list and will be told if a place frees."
+    ),
+    Registration.Status.PENDING: _(
+        "Your registration was received: the organizer will review it and tell you."
+    ),
+}
+
+
+@require_POST
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register from the activity's page. A refusal shows the page again with what was
+    typed (the answers, the code) and why, by its field."""
+    activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
+    form = RegisterForm(request.POST, questions=activity.questions)
+    if form.is_valid():
+        ok, registration = run_service(
+            request,
+            lambda: services.registration_create(
+                activity_id=activity.pk,
+                actor=request.user,
+                answers=form.answers(),
+                invitation_code=form.cleaned_data["invitation_code"],
+            ),
+            form=form,
+            target=activity,
+        )
+        if ok:
+            messages.success(request, REGISTERED[registration.status])
+            return redirect(activity)
+    with_code = bool(request.POST.get("invitation_code", "").strip())
+    return _render_detail(
+        request,
+        activity,
+        invitation_form=form if with_code else None,
+        register_form=None if with_code else form,
+        status=400,
+    )
+
+
 def _without_code(form: RegisterForm) -> RegisterForm:
     """The plain register form: the activity's questions only (a code has its own form)."""
     del form.fields["invitation_code"]
@@ -106,6 +150,8 @@ def _render_detail(
     activity: Activity,
     *,
     cancel_form: ReasonForm | None = None,
+    register_form: RegisterForm | None = None,
+    invitation_form: RegisterForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The activity's page; a refused cancellation comes back with what was typed."""
@@ -140,8 +186,11 @@ def _render_detail(
             and not registered
             and activity.status in INVITATION_STATES
             and now < activity.starts_at,
-            "invitation_form": RegisterForm(questions=activity.questions),
-            "register_form": _without_code(RegisterForm(questions=activity.questions)),
+            "invitation_form": invitation_form or RegisterForm(questions=activity.questions),
+            "register_form": _without_code(
+                register_form or RegisterForm(questions=activity.questions)
+            ),
+            "invitation_open": invitation_form is not None,
             "can_block": permissions.can_manage_blocklist(activity.organization, user),
             "can_edit": is_staff
             and (activity.is_editable or activity.status in EDITABLE_WHEN_PUBLISHED),

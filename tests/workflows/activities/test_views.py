@@ -704,3 +704,20 @@ def test_bad_question_lines_are_refused_by_the_field(client):
     assert response.status_code in (200, 400)
     assert "at least two options" in response.content.decode()
     assert not Activity.objects.exists()
+
+
+def test_a_refused_registration_keeps_what_was_typed(client, approver):
+    questions = [
+        {"label": "紧急联系人电话", "required": True, "choices": []},
+        {"label": "备注", "required": False, "choices": []},
+    ]
+    activity, _staff = published_activity(approver, questions=questions)
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("activities:register", args=[activity.pk]), {"answer_1": "我会提前十分钟到"}
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "我会提前十分钟到" in text
+    assert "errorlist" in text
+    assert not Registration.objects.exists()
