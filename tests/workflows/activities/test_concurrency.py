@@ -6,20 +6,16 @@ the activity's row never goes past its capacity and the waiting list is served i
 order.
 """
 
-import threading
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts.models import OrganizationMembership
 from accounts.services import organization_member_add
 from audit.models import AuditEvent
 from tests.conftest import fresh
 from tests.factories import UserFactory
+from tests.races import run_at_once
 from workflows.activities import selectors, services
 from workflows.activities.models import Registration
 
@@ -28,40 +24,6 @@ from .helpers import published_activity
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Reg = Registration.Status
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def run_at_once(*calls) -> list[Outcome]:
-    """Start every call at the same moment in its own thread (its own connection); return
-    what each returned or raised, in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [Outcome() for _ in calls]
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index].value = call()
-        except BaseException as error:
-            outcomes[index].error = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return outcomes
 
 
 def registering(activity, person):

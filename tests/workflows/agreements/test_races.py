@@ -10,12 +10,9 @@ outcome is also checked for certain.
 import datetime
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Task
@@ -26,6 +23,7 @@ from documents.models import Document, DocumentStage
 from signing.models import SignatureRecord
 from signing.services import validate_pdf
 from tests.conftest import fresh
+from tests.races import Outcome, run_at_once
 from workflows.agreements import services
 from workflows.agreements.flows import AgreementFlow
 from workflows.agreements.models import AidAgreement, TerminationRequest
@@ -40,46 +38,12 @@ Status = AidAgreement.Status
 HOLD_SECONDS = 0.3
 
 
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
 def evidence_stages(agreement) -> list[str]:
     """The evidence summaries made for `agreement`: its `agreement_evidence:<stage>` rows."""
     rows = DocumentStage.objects.filter(
         owner_type=ContentType.objects.get_for_model(agreement), owner_id=str(agreement.pk)
     ).values_list("stage", flat=True)
     return [stage.split(":", 1)[1] for stage in rows if stage.startswith("agreement_evidence:")]
-
-
-def run_at_once(*calls) -> list[Outcome]:
-    """Start every call at the same moment in its own thread (its own connection); return
-    what each returned or raised, in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [Outcome() for _ in calls]
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index].value = call()
-        except BaseException as error:
-            outcomes[index].error = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return outcomes
 
 
 def events(target, action) -> int:
