@@ -11,20 +11,14 @@ from accounts.models import Organization
 from accounts.selectors import organizations_of, user_get_by_username
 from workflows.inbox.web import run_service
 
-from . import permissions, selectors, services
+from . import selectors, services
 from .forms import BlockForm, InvitationCodeForm, NoticeForm
 
 
-def _managed_activity(request: HttpRequest, pk: int):
-    """The activity, for its organization's staff; 404 for anyone else."""
-    activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
-    if not permissions.can_manage(activity, request.user):
-        selectors.refuse_not_visible(activity, request.user)
-    return activity
-
-
 def organizer_tools(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     return _render_tools(request, activity)
 
 
@@ -44,7 +38,9 @@ def _render_tools(request, activity, *, code_form=None, notice_form=None, status
 
 @require_POST
 def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     form = InvitationCodeForm(request.POST)
     if form.is_valid():
         ok, _code = run_service(
@@ -63,7 +59,9 @@ def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def notice_send(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     form = NoticeForm(request.POST)
     if form.is_valid():
         ok, told = run_service(

@@ -21,12 +21,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
-import audit.services as audit
 from accounts.states import StateChanged
 from documents.rendering import RenderError, render_pdf
 from workflows.inbox.web import expected_status, run_service, validation_messages
 
-from . import permissions, selectors, services
+from . import selectors, services
 from .forms import CheckInForm, ReasonForm, RegistrationBulkForm
 from .models import Activity, Registration
 
@@ -186,22 +185,15 @@ def _allows(registration: Registration, transition: str) -> bool:
 # --- the organization's staff -------------------------------------------------------------
 
 
-def _managed_activity(request: HttpRequest, pk: int) -> Activity:
-    """An activity the user runs; 404 (audited) for everyone else."""
-    activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
-    if not permissions.can_manage(activity, request.user):
-        audit.record_denial(reason="not_allowed", target=activity, request=request)
-        raise Http404
-    return activity
-
-
 def _status_filter(request: HttpRequest) -> str:
     status = request.GET.get("status", "")
     return status if status in Reg.values else ""
 
 
 def registration_list(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     status = _status_filter(request)
     form = None
     if request.method == "POST":
@@ -318,7 +310,9 @@ def remove(request: HttpRequest, registration_pk: int) -> HttpResponse:
     activity_id = get_object_or_404(
         Registration.objects.values_list("activity_id", flat=True), pk=registration_pk
     )
-    activity = _managed_activity(request, activity_id)
+    activity = selectors.activity_get_for_manager(
+        activity_id=activity_id, user=request.user, request=request
+    )
     registration = get_object_or_404(
         selectors.registration_list_for_activity(activity=activity, user=request.user),
         pk=registration_pk,
@@ -403,7 +397,9 @@ class _Export:
 def registration_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     registrations = selectors.registration_list_for_activity(
         activity=activity, user=request.user, status=_status_filter(request)
     )
@@ -491,7 +487,9 @@ def _ticket_token(raw: str) -> str:
 
 
 def check_in(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _managed_activity(request, pk)
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     result = None
     if request.method == "POST":
         result = _check_in_one(request, activity)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import audit.services as audit
 from accounts.models import User
 from accounts.selectors import get_visible_or_404, organizations_of
 from audit.models import AuditEvent
@@ -104,6 +105,16 @@ def activity_get_for_user(*, activity_id: int, user: User) -> Activity:
     return get_visible_or_404(
         queryset.select_related("organization", "community"), activity_id, user=user
     )
+
+
+def activity_get_for_manager(*, activity_id: int, user: User, request=None) -> Activity:
+    """An activity `user`'s organization runs (the organizer's pages); 404 for anyone else,
+    the refusal audited against the activity when they may see it but not run it."""
+    activity = activity_get_for_user(activity_id=activity_id, user=user)
+    if not permissions.can_manage(activity, user):
+        audit.record_denial(reason="not_allowed", actor=user, target=activity, request=request)
+        raise Http404
+    return activity
 
 
 def activity_timeline_for_user(*, activity: Activity, user: User) -> QuerySet[AuditEvent] | list:
@@ -244,9 +255,3 @@ def invitation_codes_for_activity(*, activity: Activity, user: User) -> QuerySet
     if not permissions.can_manage(activity, user):
         raise Http404
     return InvitationCode.objects.filter(activity=activity).order_by("-created_at", "-pk")
-
-
-def refuse_not_visible(obj, user: User):
-    """404 for an object `user` may see but not manage, the refusal audited like any other
-    hidden object's."""
-    return get_visible_or_404(type(obj).objects.none(), obj.pk, user=user)

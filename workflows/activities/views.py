@@ -362,10 +362,9 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 
 
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_get_for_user(activity_id=pk, user=request.user)
-    if not permissions.can_manage(activity, request.user):
-        audit.record_denial(reason="not_allowed", target=activity, request=request)
-        raise Http404
+    activity = selectors.activity_get_for_manager(
+        activity_id=pk, user=request.user, request=request
+    )
     if activity.is_editable:
         editable = None
     elif activity.status in EDITABLE_WHEN_PUBLISHED:
