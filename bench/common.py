@@ -32,9 +32,13 @@ def fix_sys_path() -> None:
 
 
 @contextmanager
-def throwaway_django(*, require_postgresql: bool = False) -> Iterator[str]:
+def throwaway_django(*, require_postgresql: bool = False, broker: str = "") -> Iterator[str]:
     """Set Django up on a temporary var folder and a database created (and migrated) for the
-    run; yields the database vendor. Both are removed on the way out."""
+    run; yields the database vendor. Both are removed on the way out.
+
+    Celery runs eagerly (tasks queued on commit run in this process) unless `broker` names
+    one: tasks are then queued there as a server queues them for its workers, none runs, and
+    the queues are purged on the way out (give a broker nothing else uses)."""
     fix_sys_path()
     var_dir = tempfile.mkdtemp(prefix="accord-bench-")
     os.environ["ACCORD_VAR_DIR"] = var_dir
@@ -45,9 +49,8 @@ def throwaway_django(*, require_postgresql: bool = False) -> Iterator[str]:
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ["ACCORD_KEY_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    # Celery runs eagerly: tasks queued on commit (evidence summaries) run in this process.
-    os.environ["CELERY_BROKER_URL"] = ""
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ["CELERY_BROKER_URL"] = broker
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0" if broker else "1"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     # Notification emails are built and "sent" in memory (the console backend would flood stdout).
     os.environ["EMAIL_URL"] = "memorymail://"
@@ -71,8 +74,14 @@ def throwaway_django(*, require_postgresql: bool = False) -> Iterator[str]:
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         print(f"database: {connection.vendor} {connection.settings_dict['NAME']} (throwaway)")
+        if broker:
+            print(f"Celery: tasks queued on {broker}, none run")
         yield connection.vendor
     finally:
+        if broker:
+            from project.celery import app
+
+            app.control.purge()
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
         shutil.rmtree(var_dir, ignore_errors=True)

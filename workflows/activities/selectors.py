@@ -2,7 +2,19 @@
 
 import datetime
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -229,14 +241,22 @@ def registration_review_batches(user: User, *, limit: int = 20) -> list[WorkItem
     ]
 
 
-def blocked_for_activity(*, activity: Activity, person: User) -> BlockedPerson | None:
-    """The organization's block on `person`, if one applies today to the activity's
-    organization."""
+def activity_for_registration(*, activity_id: int, person: User) -> Activity:
+    """The activity's row, locked, with what registering `person` must know of them in the
+    same statement: `blocked_id`, the organization's block on them that applies today (or
+    None), and `already_registered`, whether they hold an active registration. Every
+    registration for the activity waits for this lock, so both answers are exact."""
     today = timezone.localdate()
+    blocks = BlockedPerson.objects.filter(
+        organization_id=OuterRef("organization_id"), person=person
+    ).filter(Q(until__isnull=True) | Q(until__gte=today))
+    active = Registration.objects.filter(
+        activity_id=OuterRef("pk"), person=person, status__in=Registration.ACTIVE
+    )
     return (
-        BlockedPerson.objects.filter(organization_id=activity.organization_id, person=person)
-        .filter(Q(until__isnull=True) | Q(until__gte=today))
-        .first()
+        Activity.objects.select_for_update(of=("self",))
+        .annotate(blocked_id=Subquery(blocks.values("pk")[:1]), already_registered=Exists(active))
+        .get(pk=activity_id)
     )
 
 

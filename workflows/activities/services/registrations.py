@@ -108,13 +108,13 @@ def _use_invitation(activity: Activity, code: str, now: Any) -> InvitationCode:
 def _register(
     *, activity_id: int, actor: User, answers: dict[str, Any] | None, invitation_code: str
 ) -> Registration:
-    # The row alone: registering reads nothing of the organization or the community.
-    activity = Activity.objects.select_for_update().get(pk=activity_id)
+    # The row alone (registering reads nothing of the organization or the community), with
+    # the block and the registration already held, in one statement.
+    activity = selectors.activity_for_registration(activity_id=activity_id, person=actor)
     if not permissions.can_register(activity, actor):
         raise PermissionDenied
-    blocked = selectors.blocked_for_activity(activity=activity, person=actor)
-    if blocked is not None:
-        raise _BlockedError(blocked)
+    if activity.blocked_id is not None:
+        raise _BlockedError(BlockedPerson.objects.get(pk=activity.blocked_id))
     now = timezone.now()
     invitation = None
     if invitation_code.strip():
@@ -141,11 +141,8 @@ def _register(
         invitation=invitation,
         decided_at=now if status == RegStatus.APPROVED else None,
     )
-    # Every registration for the activity waits for its row lock: this check is exact (the
-    # unique constraint stays as the backstop).
-    if Registration.objects.filter(
-        activity=activity, person=actor, status__in=Registration.ACTIVE
-    ).exists():
+    # Exact under the row lock; the unique constraint stays as the backstop.
+    if activity.already_registered:
         raise ValidationError(_("You are already registered for this activity."))
     registration.save()
     if registration.status == RegStatus.APPROVED:
