@@ -84,6 +84,8 @@ def withdraw(request: HttpRequest, registration_pk: int) -> HttpResponse:
         success=_("You withdrew from “%(title)s”.") % {"title": registration.activity.title},
         target=registration,
     )
+    if request.POST.get("back") == "activity":  # withdrawn from the activity's own page
+        return redirect("activities:detail", registration.activity_id)
     return redirect("activities:mine")
 
 
@@ -375,6 +377,7 @@ class _Export:
             _("Status"),
             _("Registered at"),
             _("Checked in at"),
+            _("Checked out at"),
             *self.questions,
         ]
 
@@ -389,7 +392,11 @@ class _Export:
                     person.email,
                     str(registration.get_status_display()),
                 ],
-                [_local(registration.created_at), _local(registration.checked_in_at)],
+                [
+                    _local(registration.created_at),
+                    _local(registration.checked_in_at),
+                    _local(registration.checked_out_at),
+                ],
                 [str(registration.answers.get(q, "")) for q in self.questions],
             )
 

@@ -180,6 +180,12 @@ def _render_detail(
             "has_ticket": registration is not None
             and registration.status
             in (Registration.Status.APPROVED, Registration.Status.CHECKED_IN),
+            "can_withdraw": registered
+            and now < activity.starts_at
+            and any(
+                t.name == "withdraw"
+                for t in registration.get_available_user_status_transitions(user)
+            ),
             "can_register": activity.registration_open_at(now) and not registered,
             # A guest with an invitation code may register after the deadline, until the start.
             "can_use_invitation": user.is_authenticated

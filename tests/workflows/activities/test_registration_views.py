@@ -1,6 +1,7 @@
 """Registrations through the real pages, as residents and as the organization's staff."""
 
 import csv
+import datetime as dt
 import io
 import subprocess
 
@@ -136,6 +137,36 @@ def test_a_resident_withdraws_from_their_registrations_page(client, approver):
     assert mine.status == Reg.WITHDRAWN
     assert queued.status == Reg.APPROVED  # the freed place went to the waiting list
     assert reverse("activities:withdraw", args=[mine.pk]) not in page(client, "activities:mine")[1]
+
+
+def test_a_resident_withdraws_from_the_activitys_page_and_stays_there(client, approver):
+    activity, _staff = published_activity(approver)
+    mine = register(activity, UserFactory())
+    client.force_login(mine.person)
+    detail = reverse("activities:detail", args=[activity.pk])
+    withdraw_url = reverse("activities:withdraw", args=[mine.pk])
+    assert withdraw_url in client.get(detail).content.decode()
+
+    response = client.post(withdraw_url, {"back": "activity"})
+
+    assert response.status_code == 302
+    assert response["Location"] == detail
+    mine.refresh_from_db()
+    assert mine.status == Reg.WITHDRAWN
+    after = client.get(detail).content.decode()
+    assert withdraw_url not in after
+    assert "Your registration: Withdrawn" in after
+
+
+def test_the_activitys_page_offers_no_withdrawal_once_it_has_started(client, approver):
+    activity, _staff = published_activity(approver)
+    mine = register(activity, UserFactory())
+    client.force_login(mine.person)
+
+    with time_machine.travel(activity.starts_at + dt.timedelta(minutes=1), tick=False):
+        text = client.get(reverse("activities:detail", args=[activity.pk])).content.decode()
+
+    assert reverse("activities:withdraw", args=[mine.pk]) not in text
 
 
 def test_nobody_withdraws_someone_elses_registration(client, approver):
@@ -347,12 +378,13 @@ def test_the_csv_export_opens_in_excel_and_runs_no_formula(client, approver):
         "Status",
         "Registered at",
         "Checked in at",
+        "Checked out at",
         "note",
         "备注",
     ]
     assert rows[1][:4] == ["'" + INJECTION, "formula", "formula@example.org", "Approved"]
-    assert rows[1][5] == ""  # not checked in
-    assert rows[1][6:] == ["张三的备注", "'@SUM(1+1)"]
+    assert rows[1][5:7] == ["", ""]  # neither checked in nor out
+    assert rows[1][7:] == ["张三的备注", "'@SUM(1+1)"]
 
 
 def test_every_formula_start_gets_an_apostrophe():
@@ -382,14 +414,35 @@ def test_the_xlsx_export_stores_a_formula_as_escaped_text(client, approver):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     sheet = load_workbook(io.BytesIO(response.content)).active
-    name, answer = sheet.cell(row=2, column=1), sheet.cell(row=2, column=8)
+    name, answer = sheet.cell(row=2, column=1), sheet.cell(row=2, column=9)
     assert (name.value, name.data_type) == ("'" + INJECTION, "s")
     assert (answer.value, answer.data_type) == ("'@SUM(1+1)", "s")
     # The questions in a fixed order on both databases (PostgreSQL's jsonb keeps none).
-    assert sheet.cell(row=1, column=8).value == "备注"
-    assert sheet.cell(row=2, column=7).value == "张三的备注"
+    assert sheet.cell(row=1, column=9).value == "备注"
+    assert sheet.cell(row=2, column=8).value == "张三的备注"
     registered = timezone.localtime(registration.created_at).replace(tzinfo=None)
     assert abs((sheet.cell(row=2, column=5).value - registered).total_seconds()) < 1
+
+
+def test_the_export_shows_when_each_person_checked_in_and_out(client, approver):
+    activity, staff = published_activity(approver)
+    registration = register(activity, UserFactory())
+    ticket = {"activity_id": activity.pk, "actor": staff, "ticket": registration.ticket_token}
+    services.registration_check_in(**ticket)
+    services.registration_check_out(**ticket)
+    registration.refresh_from_db()
+    client.force_login(staff)
+
+    response = client.get(reverse("activities:registrations_export", args=[activity.pk, "xlsx"]))
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [sheet.cell(row=1, column=c).value for c in (6, 7)] == [
+        "Checked in at",
+        "Checked out at",
+    ]
+    for column, moment in ((6, registration.checked_in_at), (7, registration.checked_out_at)):
+        local = timezone.localtime(moment).replace(tzinfo=None)
+        assert abs((sheet.cell(row=2, column=column).value - local).total_seconds()) < 1
 
 
 def _queries(client, url):
