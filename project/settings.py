@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "workflows.onboarding",
     "workflows.agreements",
     "workflows.activities",
+    "workflows.service",
     "demo",
 ]
 

@@ -61,15 +61,24 @@ def document_version_list_with_signatures(document: Document) -> QuerySet[Docume
 class OwnerStatus:
     name: str
     status: str
+    # The code of the document that replaces this one (a corrected certificate), if any.
+    successor_code: str = ""
 
 
 def owner_status(document: Document) -> OwnerStatus | None:
     """The owner's name and its current status for the public: the owner's
-    `verification_status_label` (attribute or method) when it defines one, else its str()."""
+    `verification_status_label` (attribute or method) when it defines one, else its str();
+    and `verification_successor_code()`, when the owner defines it, names what replaced it."""
     owner = document.owner
     if owner is None:
         return None
     label = getattr(owner, "verification_status_label", None)
     if callable(label):
         label = label()
-    return OwnerStatus(name=str(owner), status=str(label) if label is not None else "")
+    successor = getattr(owner, "verification_successor_code", None)
+    successor = successor() if callable(successor) else ""
+    return OwnerStatus(
+        name=str(owner),
+        status=str(label) if label is not None else "",
+        successor_code=successor or "",
+    )

@@ -187,6 +187,7 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
                 "issued_at": document.created_at.isoformat(),
                 "concerns": owner.name if owner else "",
                 "status": owner.status if owner else "",
+                "replaced_by": owner.successor_code if owner else "",
                 "verdict": _verdict(report),
                 "ok": report.ok and file_matches,
                 "file_matches": file_matches,

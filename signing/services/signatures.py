@@ -301,10 +301,15 @@ def document_render_sealed(
     created_by=None,
     document_code: str = "",
     after_version: int | None = None,
+    issuer: models.Model | None = None,
 ) -> Document:
     """Render a document the platform issues (an approval letter, a notice, an evidence
     summary) and store it already signed by the platform, as one version with one
     `document.generated` event naming the signature: no unsigned copy is ever stored.
+
+    `issuer`: an organization or community whose own identity seals the document instead of
+    the platform's (an organization's service certificates, issued in bulk when its activity
+    completes: the organization's act was completing it, not a person's signature).
 
     `documents.services.document_render` does the rendering and storing (see it for
     `document_code` and `after_version`); `fields_to_create(page_count)` places the
@@ -313,7 +318,7 @@ def document_render_sealed(
     already (a stage claim, a decision), unlike a party's signature (`document_sign`), which
     signs before any lock.
     """
-    identity, root, unit = signing_identities(None)  # the platform's own
+    identity, root, unit = signing_identities(issuer)  # None: the platform's own
     identity = _ensure_usable(identity, user=None)
     signature = {"field_name": field_name, "reason": reason, "signer_label": signer_label}
     signed_at: list[dt.datetime] = []

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 import audit.services as audit
 from accounts.selectors import organizations_of
+from workflows.inbox.registry import panels_for
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import expected_status, run_service
 
@@ -180,6 +181,7 @@ def _render_detail(
             "has_ticket": registration is not None
             and registration.status
             in (Registration.Status.APPROVED, Registration.Status.CHECKED_IN),
+            "panels": panels_for(activity, user),
             "can_withdraw": registered
             and now < activity.starts_at
             and any(

@@ -41,6 +41,48 @@ def work_items_for(user: Any) -> list[WorkItem]:
     return [item for items_for in _work_lists for item in items_for(user)]
 
 
+# What one process app tells the others without importing them: an event name and plain
+# values. Listeners run inside the publisher's transaction, so what they write commits or
+# rolls back with it.
+_listeners: dict[str, list[Callable[..., None]]] = {}
+
+
+def register_listener(event: str, listener: Callable[..., None]) -> None:
+    """`listener(**values)` runs each time `event` is published."""
+    listeners = _listeners.setdefault(event, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def publish(event: str, **values: Any) -> None:
+    for listener in _listeners.get(event, ()):
+        listener(**values)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card another app adds to an object's page: its template and context."""
+
+    template: str
+    context: dict[str, Any]
+
+
+_panels: dict[str, list[Callable[[Any, Any], Panel | None]]] = {}
+
+
+def register_panel(model_label: str, panel_for: Callable[[Any, Any], Panel | None]) -> None:
+    """`panel_for(obj, user)` answers the card for the page of `obj` (a `model_label`
+    instance, "app_label.model"), or None when `user` has nothing to see there."""
+    panels = _panels.setdefault(model_label.lower(), [])
+    if panel_for not in panels:
+        panels.append(panel_for)
+
+
+def panels_for(obj: models.Model, user: Any) -> list[Panel]:
+    found = (panel_for(obj, user) for panel_for in _panels.get(obj._meta.label_lower, ()))
+    return [panel for panel in found if panel is not None]
+
+
 def register_flow(flow_class: Any) -> None:
     subject_model = flow_class.subject_model()
     for other in _flows:

@@ -29,6 +29,7 @@ from .common import (
     _notify_registrants,
     _notify_staff,
     _promote,
+    _publish_completed,
     _record,
     _to_the_minute,
 )
@@ -214,7 +215,7 @@ def _advance(activity: Activity, step: str, actor: User | None) -> None:
     getattr(activity, step)()
     activity.save()
     if step == "complete":
-        _close_registrations(activity)
+        _publish_completed(activity, _close_registrations(activity))
     _record(activity, action=f"activity.{_STEP_ACTIONS[step]}", actor=actor, source=source)
 
 

@@ -17,6 +17,8 @@ import audit.services as audit
 from accounts import services as accounts_services
 from accounts.models import Organization, OrganizationMembership, User
 from accounts.selectors import organization_members
+from workflows.inbox.events import ACTIVITY_COMPLETED
+from workflows.inbox.registry import publish
 
 from .. import selectors
 from ..models import Activity, Registration
@@ -240,17 +242,43 @@ def _promote(activity: Activity) -> int:
     return promoted
 
 
-def _close_registrations(activity: Activity) -> None:
-    """At the end: who checked in attended; who held a place and never came did not."""
+def _close_registrations(activity: Activity) -> list[Registration]:
+    """At the end: who checked in attended; who held a place and never came did not. Returns
+    the attended."""
+    attended = []
     for registration in Registration.objects.select_for_update().filter(
         activity=activity, status__in=[RegStatus.CHECKED_IN, RegStatus.APPROVED]
     ):
         source = registration.status
         if source == RegStatus.CHECKED_IN:
             registration.mark_attended()
+            attended.append(registration)
         else:
             registration.mark_no_show()
         registration.save()
         _record_registration(
             registration, action=f"registration.{registration.status}", actor=None, source=source
         )
+    return attended
+
+
+def _publish_completed(activity: Activity, attended: list[Registration]) -> None:
+    """Tell the apps that listen (service records) who attended, in plain values."""
+    publish(
+        ACTIVITY_COMPLETED,
+        activity_id=activity.pk,
+        organization_id=activity.organization_id,
+        title=activity.title,
+        served_on=timezone.localdate(activity.starts_at),
+        service_hours=activity.service_hours,
+        points=activity.points,
+        attended=[
+            {
+                "registration_id": r.pk,
+                "person_id": r.person_id,
+                "checked_in_at": r.checked_in_at,
+                "checked_out_at": r.checked_out_at,
+            }
+            for r in attended
+        ],
+    )
