@@ -12,9 +12,9 @@ import audit.services as audit
 from accounts.models import User
 from workflows.inbox.services import atomic_service
 
-from . import permissions, selectors
-from .models import MAX_HOURS, Kind, ServiceRecord
-from .tasks import issue_certificates
+from .. import permissions, selectors
+from ..models import MAX_HOURS, Kind, ServiceRecord
+from ..tasks import issue_certificates
 
 HUNDREDTH = Decimal("0.01")
 
