@@ -22,7 +22,7 @@ import audit.services as audit
 from accounts.selectors import organizations_of
 from workflows.inbox.registry import panels_for
 from workflows.inbox.selectors import task_open_for, task_url_for
-from workflows.inbox.web import expected_status, run_service
+from workflows.inbox.web import expected_status, run_service, submit_if_asked, submitting
 
 from . import permissions, selectors, services
 from .forms import ActivityFilterForm, ActivityForm, ReasonForm, RegisterForm
@@ -319,23 +319,14 @@ def activity_list_manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submitting(request: HttpRequest) -> bool:
-    return "submit" in request.POST
-
-
 def _submit_or_show(request: HttpRequest, activity: Activity) -> HttpResponse:
-    """After the draft is saved: "Save and submit" submits it. A refusal keeps the saved
-    draft and says why."""
-    if _submitting(request) and activity.status == Status.DRAFT:
-        ok, _result = run_service(
-            request,
-            lambda: services.activity_submit(activity_id=activity.pk, actor=request.user),
-            success=_("The activity was submitted for review."),
-            target=activity,
-        )
-        if not ok:
-            messages.info(request, _("The activity was saved as a draft but not submitted."))
-    return redirect(activity)
+    return submit_if_asked(
+        request,
+        activity,
+        lambda: services.activity_submit(activity_id=activity.pk, actor=request.user),
+        success=_("The activity was submitted for review."),
+        not_submitted=_("The activity was saved as a draft but not submitted."),
+    )
 
 
 def activity_create(request: HttpRequest) -> HttpResponse:
@@ -357,7 +348,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
             lambda: services.activity_create(
                 actor=request.user, organization=organization, **form.service_fields()
             ),
-            success=None if _submitting(request) else _("The activity was saved as a draft."),
+            success=None if submitting(request) else _("The activity was saved as a draft."),
             form=form,
         )
         if ok:

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
@@ -74,3 +75,25 @@ def expected_status(request: HttpRequest) -> str | None:
     """The state the page showed when its form was sent (the services' stale-page guard,
     `accounts.states.expect_state`); None when the form carries none."""
     return request.POST.get("expected_status") or None
+
+
+def submitting(request: HttpRequest) -> bool:
+    """The form was sent with "Save and submit" rather than "Save as draft"."""
+    return "submit" in request.POST
+
+
+def submit_if_asked(
+    request: HttpRequest,
+    subject: Any,
+    submit: Callable[[], Any],
+    *,
+    success: Any,
+    not_submitted: Any,
+) -> HttpResponse:
+    """After a draft was saved: "Save and submit" submits it through `submit`. A refusal keeps
+    the saved draft and says so beside why; either way the subject's page follows."""
+    if submitting(request) and subject.status == subject.Status.DRAFT:
+        ok, _result = run_service(request, submit, success=success, target=subject)
+        if not ok:
+            messages.info(request, not_submitted)
+    return redirect(subject)

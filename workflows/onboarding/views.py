@@ -12,7 +12,7 @@ from accounts import services as accounts_services
 from accounts.permissions import can_suspend_organization
 from documents.selectors import document_list_for_owner
 from workflows.inbox.selectors import task_open_for, task_url_for
-from workflows.inbox.web import expected_status, run_service
+from workflows.inbox.web import expected_status, run_service, submitting
 
 from . import permissions, selectors, services
 from .forms import ApplicationForm, SuspendForm
@@ -38,13 +38,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submitting(request: HttpRequest) -> bool:
-    return "submit" in request.POST
-
-
 def _saving_draft(request: HttpRequest) -> bool:
     """A draft is saved with what it has; a page shown afresh marks what submission needs."""
-    return request.method == "POST" and not _submitting(request)
+    return request.method == "POST" and not submitting(request)
 
 
 def _submit_or_show(
@@ -52,7 +48,7 @@ def _submit_or_show(
 ) -> HttpResponse:
     """After the draft is saved: "Save and submit" submits it. A refusal keeps the saved draft
     and shows the form again as typed, each error by its field."""
-    if not _submitting(request):
+    if not submitting(request):
         return redirect(application)
     ok, _result = run_service(
         request,
@@ -86,7 +82,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=None if _submitting(request) else _("Your application was saved as a draft."),
+            success=None if submitting(request) else _("Your application was saved as a draft."),
             form=form,
         )
         if ok:
@@ -160,7 +156,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 certificate=form.cleaned_data.get("certificate"),
                 **form.service_fields(),
             ),
-            success=None if _submitting(request) else _("Your changes were saved."),
+            success=None if submitting(request) else _("Your changes were saved."),
             target=application,
             form=form,
         )
