@@ -69,7 +69,14 @@ class ProfileForm(PlainTextFormMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("display_name", "email", "phone", "preferred_language", "notification_email")
+        fields = (
+            "display_name",
+            "email",
+            "phone",
+            "preferred_language",
+            "notification_email",
+            "leaderboard_opt_in",
+        )
         widgets = {"notification_email": forms.RadioSelect}
 
     def clean_email(self) -> str:

@@ -46,6 +46,15 @@ class User(AbstractUser):
         choices=NotificationEmail.choices,
         default=NotificationEmail.EACH,
     )
+    # A privacy choice: nobody's name is ranked until they ask for it.
+    leaderboard_opt_in = models.BooleanField(
+        _("show me on the leaderboard"),
+        default=False,
+        help_text=_(
+            "Your display name and your credit hours appear on the leaderboard, which "
+            "everyone signed in can see. Off unless you turn it on."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -493,10 +493,11 @@ def user_profile_update(
     phone: str,
     preferred_language: str,
     notification_email: str = User.NotificationEmail.EACH,
+    leaderboard_opt_in: bool | None = None,
 ) -> User:
-    """A person changes their own name, email, phone number, language and how notifications
-    reach them by email; the audit row names the fields that changed (their new values stay on
-    the account)."""
+    """A person changes their own name, email, phone number, language, how notifications
+    reach them by email and whether the leaderboard shows them (None leaves that choice as it
+    is); the audit row names the fields that changed (their new values stay on the account)."""
     user = User.objects.select_for_update().get(pk=user_id)
     if not permissions.can_edit_profile(user, actor):
         raise PermissionDenied
@@ -510,6 +511,8 @@ def user_profile_update(
         "preferred_language": preferred_language,
         "notification_email": notification_email,
     }
+    if leaderboard_opt_in is not None:
+        new["leaderboard_opt_in"] = leaderboard_opt_in
     changed = sorted(name for name, value in new.items() if getattr(user, name) != value)
     for name, value in new.items():
         setattr(user, name, value)

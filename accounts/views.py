@@ -34,7 +34,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def profile(request: HttpRequest) -> HttpResponse:
-    """Anyone signed in changes their name, email, phone number and language."""
+    """Anyone signed in changes their name, email, phone number, language and whether the
+    leaderboard shows them."""
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         try:
