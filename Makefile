@@ -70,7 +70,7 @@ messages: $(STAMP)
 		--ignore=$(VENV) --ignore=var --ignore=node_modules
 
 makemessages: $(STAMP)
-	python manage.py makemessages -l zh_Hans --no-obsolete --no-location \
+	python manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=tests --ignore=bench \
 		--ignore=$(VENV) --ignore=var --ignore=node_modules
 
 setup: system-packages venv messages .env
@@ -97,6 +97,7 @@ demo: migrate
 run: export DEBUG := 1
 run: demo
 	@export CELERY_BROKER_URL="$${CELERY_BROKER_URL:-filesystem://}" CELERY_TASK_ALWAYS_EAGER=0
+	export CACHE_URL="$${CACHE_URL:-filecache://$$(realpath -m "$${ACCORD_VAR_DIR:-var}")/cache}"
 	mkdir -p "$${ACCORD_VAR_DIR:-var}/celery"
 	groups=()
 	# Live (not zombie) members of the process groups we started.

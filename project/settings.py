@@ -223,6 +223,11 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Accord <noreply@localhost>")
 
+# The cache the web processes and the Celery workers share (the leaderboards the beat job
+# recomputes): e.g. redis://redis:6379/1 in a deployment; `make run` uses files under var/.
+# The default, memory of one process, suits tests and one-process scripts.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Celery: no broker configured means tasks run eagerly (tests, simple scripts); `make run`
 # points at kombu's filesystem transport under var/; deployments set a redis:// URL.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -288,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
     "activities-schedule": {
         "task": "workflows.activities.jobs.activities_schedule",
         "schedule": 300.0,
+    },
+    # The 爱心榜 leaderboards, recomputed into the cache (pages compute a missing one).
+    "service-leaderboard": {
+        "task": "workflows.service.jobs.leaderboard_recompute",
+        "schedule": 900.0,
     },
     # A signed checkpoint of the audit chain: verify_audit notices lost newest events.
     "audit-checkpoint": {

@@ -1,6 +1,7 @@
 import itertools
 
 import pytest
+from django.core.cache import cache
 from django.db.backends.signals import connection_created
 
 from accounts.models import User
@@ -24,6 +25,15 @@ connection_created.connect(_allow_audit_truncate, dispatch_uid="tests_allow_audi
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a board cached by an earlier test names the ids
+    of people that test made."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def platform_pki(request):

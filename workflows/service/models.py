@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField
+from viewflow.workflow.models import Process
 
 from accounts.models import Organization
 from accounts.validators import REASON_VALIDATORS
@@ -147,6 +149,43 @@ class ServiceRecord(models.Model):
         return certificate.document_code or certificate.verification_code
 
 
+class ServiceSummary(models.Model):
+    """A person's signed summary of one year's service: one document per (person, year),
+    a new version whenever the records it sums have changed since the last one."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="service_summaries",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    # SHA-256 of the records the newest version sums (ids, hours, points).
+    fingerprint = models.CharField(max_length=64, blank=True)
+    document = models.OneToOneField(
+        Document,
+        verbose_name=_("document"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("service summary")
+        verbose_name_plural = _("service summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="one_summary_per_person_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.year}"
+
+    def verification_status_label(self) -> str:
+        return str(_("Summary of %(year)s") % {"year": self.year})
+
+
 class HonourHours(Reviewable):
     """Hours of service outside a checked-in activity, recorded by the organization's staff
     and approved by its administrators through the review loop."""
@@ -198,4 +237,29 @@ class HonourHours(Reviewable):
         ordering = ("-created_at", "-pk")
 
     def __str__(self) -> str:
-        return f"{self.person} · {self.served_on:%Y-%m-%d} · {self.hours} h"
+        return _("%(person)s · %(date)s · %(hours)s h") % {
+            "person": self.person,
+            "date": f"{self.served_on:%Y-%m-%d}",
+            "hours": self.hours,
+        }
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:honour_detail", args=[self.pk])
+
+
+class HonourHoursProcess(Process):
+    """The viewflow process that carries one honour hours entry through review."""
+
+    honour_hours = models.ForeignKey(
+        HonourHours,
+        verbose_name=_("honour hours"),
+        on_delete=models.PROTECT,
+        related_name="processes",
+    )
+
+    class Meta:
+        verbose_name = _("honour hours review process")
+        verbose_name_plural = _("honour hours review processes")
+
+    def __str__(self) -> str:
+        return str(self.honour_hours)

@@ -1,6 +1,8 @@
 """The service certificate: rendered through `documents`, sealed through `signing` with the
 organization's own identity, once per record."""
 
+import hashlib
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -10,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
 from accounts import services as accounts_services
+from accounts.models import User
 from documents.models import Document
 from documents.rendering import render_stamp
 from documents.services import document_code_new
 from signing import services as signing_services
-from signing.services import SignatureBox
+from signing.services import SignatureBox, SignatureField
 
-from .models import ServiceRecord
+from .models import Kind, ServiceRecord, ServiceSummary
 
 SERVICE_CERTIFICATE = "service_certificate"
 # The certificate is bilingual, whatever its holder's language.
@@ -132,3 +135,91 @@ def certificate_failed(record_id: int, error: BaseException) -> None:
             record.certificate_error = message
             record.certificate_attempts += 1
             record.save(update_fields=["certificate_error", "certificate_attempts"])
+
+
+SERVICE_SUMMARY = "service_summary"
+
+
+def _fingerprint(records: list[ServiceRecord]) -> str:
+    text = ";".join(f"{r.pk}:{r.kind}:{r.hours}:{r.points}" for r in records)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def service_summary(*, person: User, year: int) -> Document:
+    """`person`'s signed summary of `year` (the platform's seal: it spans organizations).
+
+    The newest version when the records it sums have not changed since; otherwise a new
+    version of the same document (its older versions stay verifiable). The person's summary
+    row is locked meanwhile, so two downloads at once render it once."""
+    with transaction.atomic(), audit.batched():
+        summary, _created = ServiceSummary.objects.get_or_create(person=person, year=year)
+        summary = (
+            ServiceSummary.objects.select_for_update().select_related("document").get(pk=summary.pk)
+        )
+        records = list(
+            ServiceRecord.objects.filter(
+                person=person, served_on__year=year, superseded_by__isnull=True
+            )
+            .select_related("organization")
+            .order_by("served_on", "pk")
+        )
+        fingerprint = _fingerprint(records)
+        if summary.document_id is not None and summary.fingerprint == fingerprint:
+            return summary.document
+        language = person.preferred_language or LANGUAGES[0]
+        with translation.override(language):
+            title = str(
+                _("Service summary %(year)s: %(person)s") % {"year": year, "person": person}
+            )
+            reason = str(_("Service summary sealed by the platform"))
+            role = str(_("Accord platform"))
+            kind_labels = {kind: str(kind.label) for kind in Kind}
+        credit = sum((r.hours for r in records if r.kind == Kind.CREDIT), Decimal("0"))
+        honour = sum((r.hours for r in records if r.kind == Kind.HONOUR), Decimal("0"))
+        known = summary.document
+        document = signing_services.document_render_sealed(
+            owner=summary,
+            kind=SERVICE_SUMMARY,
+            title=title[:200],
+            template_name="pdf/service_summary.html",
+            context={
+                "person_name": str(person),
+                "year": year,
+                "rows": [
+                    {
+                        "served_on": r.served_on,
+                        "title": r.title,
+                        "organization": r.organization.name,
+                        "kind": kind_labels[r.kind],
+                        "hours": r.hours,
+                        "points": r.points,
+                        "certificate_code": (
+                            r.certificate.document_code or r.certificate.verification_code
+                        )
+                        if r.certificate_id
+                        else "",
+                    }
+                    for r in records
+                ],
+                "credit_hours": credit,
+                "honour_hours": honour,
+                "points": sum(r.points for r in records),
+            },
+            language=language,
+            field_name="platform",
+            reason=reason,
+            signer_label=role,
+            # An invisible signature: the summary is a record; its rows run to any length.
+            fields_to_create=lambda page_count: (
+                SignatureField(name="platform", box=None, page=0),
+            ),
+            created_by=person,
+            document_code=(known.document_code or known.verification_code)
+            if known
+            else document_code_new(),
+            after_version=known.version if known else 0,
+        )
+        summary.document = document
+        summary.fingerprint = fingerprint
+        summary.save(update_fields=["document", "fingerprint", "updated_at"])
+        return document

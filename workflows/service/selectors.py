@@ -1,17 +1,24 @@
 """Reads of service records: each scoped to who may see it (404 for missing and not yours)."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.core.cache import cache
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, TextChoices, Value
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 import audit.services as audit
-from accounts.models import Organization, User
+from accounts.models import Community, Organization, User
+from accounts.selectors import organizations_of
+from audit.models import AuditEvent
+from audit.selectors import audit_event_list_for_target
 
 from . import permissions
-from .models import Kind, ServiceRecord
+from .models import HonourHours, Kind, ServiceRecord
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=9, decimal_places=2))
 
@@ -168,3 +175,201 @@ def certificates_of_activity(*, progress: Progress) -> QuerySet[ServiceRecord]:
         .select_related("person", "certificate")
         .order_by("pk")
     )
+
+
+# The 爱心榜 leaderboard: credit hours (never honour hours) of the people who chose to be shown,
+# city-wide or in one community (through the activity's community), this month, this year or
+# all time. The job fills the cache with (person id, hours) rows; names and the opt-in are read
+# fresh on every page, so a person who opts out disappears at once.
+
+LEADERBOARD_SIZE = 50
+# Rows cached beyond the board, so that people who opt out between recomputations leave the
+# board full.
+LEADERBOARD_SPARE_ROWS = 10
+# Twice the job's interval: a page computes the board itself only when the job is late.
+LEADERBOARD_CACHE_SECONDS = 30 * 60
+
+
+class LeaderboardPeriod(TextChoices):
+    MONTH = "month", _("This month")
+    YEAR = "year", _("This year")
+    ALL = "all", _("All time")
+
+
+def leaderboard_period_bounds(
+    period: str, today: datetime.date
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """[start, end) of the period that contains `today`; (None, None) for all time."""
+    if period == LeaderboardPeriod.MONTH:
+        start = today.replace(day=1)
+        end = (start + datetime.timedelta(days=32)).replace(day=1)
+        return start, end
+    if period == LeaderboardPeriod.YEAR:
+        return today.replace(month=1, day=1), today.replace(year=today.year + 1, month=1, day=1)
+    return None, None
+
+
+def leaderboard_cache_key(*, period: str, community_id: int | None, today: datetime.date) -> str:
+    start, _end = leaderboard_period_bounds(period, today)
+    scope = "city" if community_id is None else f"community-{community_id}"
+    return f"service:leaderboard:{period}:{scope}:{start.isoformat() if start else 'all'}"
+
+
+def _leaderboard_records(
+    *, period: str, community_id: int | None, today: datetime.date
+) -> QuerySet[ServiceRecord]:
+    records = current_records().filter(kind=Kind.CREDIT, person__leaderboard_opt_in=True)
+    start, end = leaderboard_period_bounds(period, today)
+    if start is not None:
+        records = records.filter(served_on__gte=start, served_on__lt=end)
+    if community_id is not None:
+        records = records.filter(activity__community_id=community_id)
+    return records
+
+
+def _leaderboard_sums(records: QuerySet[ServiceRecord]) -> QuerySet:
+    # Most hours first; equal hours in the order the accounts were made (deterministic).
+    return records.values("person_id").annotate(hours=Sum("hours")).order_by("-hours", "person_id")
+
+
+def leaderboard_compute(
+    *, period: str, community_id: int | None, today: datetime.date | None = None
+) -> list[tuple[int, Decimal]]:
+    """The board's (person id, credit hours) rows, best first, summed by the database (one
+    query), and stored in the cache."""
+    today = today or timezone.localdate()
+    records = _leaderboard_records(period=period, community_id=community_id, today=today)
+    rows = [
+        (row["person_id"], row["hours"])
+        for row in _leaderboard_sums(records)[: LEADERBOARD_SIZE + LEADERBOARD_SPARE_ROWS]
+    ]
+    cache.set(
+        leaderboard_cache_key(period=period, community_id=community_id, today=today),
+        rows,
+        LEADERBOARD_CACHE_SECONDS,
+    )
+    return rows
+
+
+def leaderboard_compute_all(*, today: datetime.date | None = None) -> int:
+    """Every board (each period, city-wide and per community) recomputed into the cache; how
+    many."""
+    today = today or timezone.localdate()
+    scopes = [None, *Community.objects.order_by("pk").values_list("pk", flat=True)]
+    for period in LeaderboardPeriod.values:
+        for community_id in scopes:
+            leaderboard_compute(period=period, community_id=community_id, today=today)
+    return len(scopes) * len(LeaderboardPeriod.values)
+
+
+def leaderboard_communities() -> QuerySet[Community]:
+    return Community.objects.order_by("name").only("pk", "name")
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    name: str
+    hours: Decimal
+    is_viewer: bool = False
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    period: str
+    community_id: int | None
+    rows: list[LeaderboardRow]
+    # The viewer's own place when they opted in and have hours in the period (whether or not
+    # it is among the rows); None otherwise.
+    own: LeaderboardRow | None
+
+
+def _leaderboard_name(user: User) -> str:
+    return user.display_name or user.get_full_name() or user.username
+
+
+def leaderboard_get(
+    *, period: str, community_id: int | None, viewer: User, today: datetime.date | None = None
+) -> Leaderboard:
+    """The cached board (computed on a miss), its names read now and only of people who are
+    opted in now; with the viewer's own place when they opted in. A fixed number of queries,
+    whatever the number of rows."""
+    today = today or timezone.localdate()
+    cached = cache.get(leaderboard_cache_key(period=period, community_id=community_id, today=today))
+    if cached is None:
+        cached = leaderboard_compute(period=period, community_id=community_id, today=today)
+    people = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=[person_id for person_id, _hours in cached], leaderboard_opt_in=True
+        ).only("pk", "display_name", "first_name", "last_name", "username")
+    }
+    shown = [(person_id, hours) for person_id, hours in cached if person_id in people]
+    rows = [
+        LeaderboardRow(
+            rank=rank,
+            name=_leaderboard_name(people[person_id]),
+            hours=hours,
+            is_viewer=person_id == viewer.pk,
+        )
+        for rank, (person_id, hours) in enumerate(shown[:LEADERBOARD_SIZE], start=1)
+    ]
+    own = next((row for row in rows if row.is_viewer), None)
+    if own is None and viewer.leaderboard_opt_in:
+        own = _leaderboard_own_place(
+            period=period, community_id=community_id, viewer=viewer, today=today
+        )
+    return Leaderboard(period=period, community_id=community_id, rows=rows, own=own)
+
+
+def _leaderboard_own_place(
+    *, period: str, community_id: int | None, viewer: User, today: datetime.date
+) -> LeaderboardRow | None:
+    """The viewer's place below the board, counted now (two queries)."""
+    records = _leaderboard_records(period=period, community_id=community_id, today=today)
+    hours = records.filter(person=viewer).aggregate(hours=Sum("hours"))["hours"]
+    if not hours:
+        return None
+    ahead = (
+        _leaderboard_sums(records)
+        .filter(Q(hours__gt=hours) | Q(hours=hours, person_id__lt=viewer.pk))
+        .count()
+    )
+    return LeaderboardRow(
+        rank=ahead + 1, name=_leaderboard_name(viewer), hours=hours, is_viewer=True
+    )
+
+
+# --- honour hours -----------------------------------------------------------------------------
+
+
+def honour_hours_list_for_user(*, user: User, status: str = "") -> QuerySet[HonourHours]:
+    """The honour hours of the organizations `user` belongs to, newest first (`status`: only
+    those in that state)."""
+    entries = HonourHours.objects.filter(organization__in=organizations_of(user=user).values("pk"))
+    if status:
+        entries = entries.filter(status=status)
+    return entries.select_related("organization", "person", "created_by").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def honour_hours_get_for_user(*, entry_id: int, user: User, request=None) -> HonourHours:
+    """An entry, for the staff of its organization; 404 for anyone else (the refusal
+    audited) and for a missing one."""
+    entry = (
+        HonourHours.objects.select_related(
+            "organization", "person", "created_by", "reviewed_by", "changes_requested_by"
+        )
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None or not permissions.can_record_honour_hours(entry, user):
+        if entry is not None:
+            audit.record_denial(reason="not_visible", actor=user, target=entry, request=request)
+        raise Http404
+    return entry
+
+
+def honour_hours_timeline_for_user(*, entry: HonourHours, user: User) -> QuerySet[AuditEvent]:
+    return audit_event_list_for_target(target=entry, viewer=user)

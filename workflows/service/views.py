@@ -8,9 +8,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -19,10 +20,11 @@ import audit.services as audit
 from workflows.inbox.registry import Panel
 from workflows.inbox.web import run_service
 
-from . import permissions, selectors, services
+from . import pdfs, permissions, selectors, services
 from .forms import CorrectionForm
 
 PAGE_SIZE = 50
+MIN_YEAR = 2000
 FAILURES_SHOWN = 100
 
 
@@ -34,6 +36,19 @@ def my_service(request: HttpRequest) -> HttpResponse:
         "service/my_service.html",
         {"page": page, "totals": selectors.service_totals_for_person(user=request.user)},
     )
+
+
+def summary_pdf(request: HttpRequest, year: int) -> HttpResponse:
+    """The person's signed summary of one year (a new version only when the year's records
+    changed since the last one)."""
+    if not MIN_YEAR <= year <= timezone.localdate().year:
+        raise Http404
+    document = pdfs.service_summary(person=request.user, year=year)
+    with document.file.open("rb") as stored:
+        data = stored.read()
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="service-summary-{year}.pdf"'
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:

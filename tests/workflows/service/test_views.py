@@ -1,6 +1,7 @@
 """The service pages as their users drive them."""
 
 import io
+import subprocess
 import zipfile
 from decimal import Decimal
 
@@ -12,12 +13,19 @@ from django.urls import reverse
 from accounts.models import OrganizationMembership
 from accounts.services import organization_member_add
 from audit.models import AuditEvent
+from signing import services as signing_services
 from tests.audit.helpers import denials
 from tests.factories import UserFactory
 from workflows.service import pdfs
-from workflows.service.models import ServiceRecord
+from workflows.service.models import ServiceRecord, ServiceSummary
 
 from .helpers import completed_activity, records_of
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def _admin_of(organization):
@@ -201,3 +209,35 @@ def test_my_service_costs_the_same_queries_at_1_and_50_records(client, approver)
 
     assert text.count("<tr>") >= 50
     assert len(fifty.captured_queries) == len(one.captured_queries)
+
+
+def test_a_person_downloads_a_signed_summary_of_a_year(client, approver):
+    activity, _staff, (person,) = completed_activity(approver, attendees=1, no_shows=0)
+    (record,) = records_of(activity)
+    year = record.served_on.year
+    client.force_login(person)
+    assert (
+        reverse("service:summary", args=[year])
+        in client.get(reverse("service:mine")).content.decode()
+    )
+
+    first = client.get(reverse("service:summary", args=[year]))
+    again = client.get(reverse("service:summary", args=[year]))
+
+    assert first["Content-Type"] == "application/pdf"
+    assert signing_services.validate_pdf(first.content).ok
+    text = pdf_text(first.content)
+    assert str(person) in text
+    assert record.title in text
+    assert record.certificate.document_code in text
+    assert again.content == first.content  # nothing changed: the same version
+    summary = ServiceSummary.objects.get(person=person, year=year)
+    assert summary.document.version == 1
+    ServiceRecord.objects.filter(pk=record.pk).update(points=99)
+    changed = client.get(reverse("service:summary", args=[year]))
+    assert changed.content != first.content
+    summary.refresh_from_db()
+    assert summary.document.version == 2
+    assert client.get(reverse("service:summary", args=[1999])).status_code == 404
+    client.force_login(UserFactory())
+    assert client.get(reverse("documents:file", args=[summary.document_id])).status_code == 404
