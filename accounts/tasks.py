@@ -67,5 +67,7 @@ def _with_link(body: str, url: str, language: str) -> str:
         return body
     if url.startswith("/"):
         url = settings.ACCORD_PUBLIC_URL + url
+    # Not inside the f-string: makemessages would not see the message there.
     with translation.override(language):
-        return f"{body}\n\n{gettext('Open it in Accord: %(url)s') % {'url': url}}\n"
+        line = gettext("Open it in Accord: %(url)s") % {"url": url}
+    return f"{body}\n\n{line}\n"
