@@ -113,7 +113,11 @@ ACTIVITIES = (
         "望京社区",
         A.COMPLETED,
         starts_in_days=-10,
-        registrations=(("volunteer1", R.ATTENDED), ("volunteer2", R.NO_SHOW)),
+        registrations=(
+            ("volunteer1", R.ATTENDED),
+            ("volunteer2", R.NO_SHOW),
+            ("volunteer3", R.ATTENDED),
+        ),
     ),
     DemoActivity(
         "清河社区义诊咨询",

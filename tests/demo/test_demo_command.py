@@ -10,6 +10,7 @@ import datetime
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,6 +69,9 @@ from workflows.inbox.selectors import (
 )
 from workflows.onboarding.flows import OnboardingFlow
 from workflows.onboarding.models import OnboardingProcess, OrganizationApplication
+from workflows.service.flows import HonourHoursFlow
+from workflows.service.models import HonourHours, ServiceRecord
+from workflows.service.selectors import leaderboard_get
 
 Status = OrganizationApplication.Status
 AgreementStatus = AidAgreement.Status
@@ -253,8 +257,11 @@ def test_the_sign_and_countersign_tasks_wait_for_the_parties_and_nobody_else(dem
         pending_community,
         None,
     )
-    for username in ("applicant", "applicant2", "manager2", "orgadmin", "orgstaff", "resident"):
+    for username in ("applicant", "applicant2", "manager2", "orgstaff", "resident"):
         assert list(task_list_available(user=user(username))) == []
+    # The organization's administrator has its own review waiting: honour hours.
+    [review] = task_list_available(user=user("orgadmin"))
+    assert review.flow_task == HonourHoursFlow.review
 
 
 def deadline_of(subject) -> TaskDeadline:
@@ -833,3 +840,58 @@ def test_the_blocked_resident_and_the_invitation_code_are_there(demo_output):
     assert blocked.organization.name == "阳光社区援助中心"
     assert blocked.until > timezone.localdate()
     assert InvitationCode.objects.get(code="QINGHE-GUEST").uses_allowed == 5
+
+
+# Volunteer service
+
+
+def test_the_completed_activity_left_records_certificates_and_one_correction(demo_output):
+    records = ServiceRecord.objects.filter(activity__title="望京社区重阳节敬老活动")
+    current = records.filter(superseded_by__isnull=True)
+    assert sorted(current.values_list("person__username", flat=True)) == [
+        "volunteer1",
+        "volunteer3",
+    ]
+    assert not current.filter(certificate__isnull=True).exists()
+    corrected = records.get(superseded_by__isnull=False)
+    assert corrected.superseded_by.hours == Decimal("2.50")
+    assert corrected.verification_status_label() == "Superseded by a correction"
+
+
+@needs_pdfsig
+def test_pdfsig_trusts_the_exported_service_certificates(exported, nss_db):
+    certificates = sorted(exported.glob("service_certificate-*.pdf"))
+    # The activity's two current and one superseded, and the approved honour hours' one.
+    assert len(certificates) == 4
+    for path in certificates:
+        output = pdfsig(nss_db, path)
+        assert output.count("Signature is Valid") == 1, output
+        assert output.count("Certificate is Trusted") == 1, output
+        assert validate_pdf(path.read_bytes()).ok, path.name
+
+
+def test_honour_hours_wait_for_review_and_approved_ones_count_apart(demo_output):
+    pending = HonourHours.objects.get(person__username="volunteer2")
+    assert pending.status == HonourHours.Status.SUBMITTED
+    task = Task.objects.get(process__honourhoursprocess__honour_hours=pending, status=STATUS.NEW)
+    assert task.flow_task == HonourHoursFlow.review
+    approved = HonourHours.objects.get(person__username="volunteer1")
+    assert approved.status == HonourHours.Status.APPROVED
+    assert approved.reviewed_by.username == "orgadmin"
+    record = ServiceRecord.objects.get(honour_entry=approved)
+    assert (record.kind, record.hours, record.certificate_id is not None) == (
+        "honour",
+        Decimal("3.50"),
+        True,
+    )
+
+
+def test_the_leaderboard_shows_only_the_residents_who_opted_in(demo_output):
+    assert sorted(
+        User.objects.filter(leaderboard_opt_in=True).values_list("username", flat=True)
+    ) == ["volunteer1", "volunteer3"]
+    board = leaderboard_get(
+        period="all", community_id=None, viewer=User.objects.get(username="volunteer2")
+    )
+    assert [row.name for row in board.rows] == ["林小燕", "何静"]
+    assert [row.hours for row in board.rows] == [Decimal("3.00"), Decimal("2.50")]

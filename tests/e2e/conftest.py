@@ -106,6 +106,11 @@ def check_page(page, request, width, language):
     folder = SCREENSHOTS / journey
     folder.mkdir(parents=True, exist_ok=True)
     prefix = f"{width}-{language}-"
+    # A module with more than one journey test: each test's steps under a name of its own,
+    # so that one test does not remove the other's screenshots.
+    tests = [name for name in dir(request.module) if name.startswith("test_")]
+    if len(tests) > 1:
+        prefix += f"{tests.index(request.node.originalname) + 1}-"
     for stale in folder.glob(f"{prefix}*.png"):
         stale.unlink()
     steps = itertools.count(1)

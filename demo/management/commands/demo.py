@@ -48,6 +48,7 @@ from demo.onboarding import (
     Person,
     certificate_pdf,
 )
+from demo.service import ServiceBuilder
 from documents.models import Document
 from signing.models import SigningIdentity
 from signing.services import audit_checkpoint_create, pki_init
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         for agreement_spec in AGREEMENTS:
             self.ensure_agreement(agreement_spec, users)
         self.changes += ActivityBuilder(users).ensure_all(timezone.now())
+        self.changes += ServiceBuilder(users).ensure_all()
         inbox = InboxBuilder(users)
         self.changes += inbox.ensure_roles()
         self.changes += inbox.ensure_absences(timezone.localdate())
