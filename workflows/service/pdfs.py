@@ -154,7 +154,9 @@ def service_summary(*, person: User, year: int) -> Document:
     with transaction.atomic(), audit.batched():
         summary, _created = ServiceSummary.objects.get_or_create(person=person, year=year)
         summary = (
-            ServiceSummary.objects.select_for_update().select_related("document").get(pk=summary.pk)
+            ServiceSummary.objects.select_for_update(of=("self",))
+            .select_related("document")
+            .get(pk=summary.pk)
         )
         records = list(
             ServiceRecord.objects.filter(
