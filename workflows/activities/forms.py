@@ -1,18 +1,16 @@
 from collections.abc import Iterable
-from io import BytesIO
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps
 
 from accounts.forms import PlainTextFormMixin
 from accounts.models import Community, Organization
 from accounts.validators import REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
-from documents.uploads import stored_file_name, validate_upload
+from workflows.inbox import form_pieces
+from workflows.inbox.form_pieces import cover_clean, format_questions
 
 from .models import Activity, Registration, Theme
 
@@ -92,18 +90,7 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
                 field.disabled = name not in editable and name != "cover"
 
     def clean_cover(self) -> ContentFile | None:
-        """The cover as a new JPEG at most COVER_MAX_WIDTH pixels wide: the upload's own
-        bytes (and its EXIF, GPS position included) are never stored."""
-        upload = self.cleaned_data.get("cover")
-        if not upload:
-            return None
-        validate_upload(upload, allowed={"image/png", "image/jpeg"})
-        try:
-            return self._reencoded_cover(upload)
-        except (OSError, ValueError, Image.DecompressionBombError):
-            raise forms.ValidationError(
-                _("This image cannot be read: it is damaged or too large."), code="unreadable"
-            ) from None
+        return cover_clean(self.cleaned_data.get("cover"), max_width=self.COVER_MAX_WIDTH)
 
     def service_fields(self) -> dict[str, Any]:
         """What was typed, for the service: not a field shown only (its value went through
@@ -124,66 +111,16 @@ class ActivityForm(PlainTextFormMixin, forms.ModelForm):
     def clean_questions_text(self) -> list[dict[str, Any]]:
         return parse_questions(self.cleaned_data.get("questions_text") or "")
 
-    @classmethod
-    def _reencoded_cover(cls, upload: Any) -> ContentFile:
-        upload.seek(0)
-        with Image.open(upload) as original:
-            original.draft("RGB", (cls.COVER_MAX_WIDTH, cls.COVER_MAX_WIDTH * 4))  # JPEG: faster
-            image = ImageOps.exif_transpose(original)  # a phone's photo stays upright
-            if image.mode in ("RGBA", "LA", "P"):
-                image = image.convert("RGBA")
-                background = Image.new("RGB", image.size, (255, 255, 255))
-                background.paste(image, mask=image.getchannel("A"))
-                image = background
-            elif image.mode != "RGB":
-                image = image.convert("RGB")
-            if image.width > cls.COVER_MAX_WIDTH:
-                height = max(1, round(image.height * cls.COVER_MAX_WIDTH / image.width))
-                image = image.resize((cls.COVER_MAX_WIDTH, height), Image.Resampling.LANCZOS)
-            out = BytesIO()
-            # No exif=, icc_profile= or comment=: the new file carries the pixels only.
-            image.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
-        return ContentFile(out.getvalue(), name=stored_file_name("image/jpeg"))
-
 
 QUESTIONS_MAX_COUNT = 10
 QUESTIONS_MAX_LENGTH = 2_000
+QUESTION_MAX_LENGTH = 100
 
 
 def parse_questions(text: str) -> list[dict[str, Any]]:
     """`ActivityForm`'s question lines as the model keeps them (see its help text)."""
-    questions: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        label, _colon, options = line.partition(":")
-        label = label.strip()
-        required = label.endswith("*")
-        label = label.rstrip("*").strip()[:100]
-        choices = [o.strip()[:100] for o in options.split("/") if o.strip()]
-        if not label:
-            raise ValidationError(_("Each question needs its text before the colon."))
-        if any(q["label"] == label for q in questions):
-            raise ValidationError(
-                _("The question “%(question)s” is there twice.") % {"question": label}
-            )
-        if options.strip() and len(choices) < 2:
-            raise ValidationError(
-                _("Give “%(question)s” at least two options.") % {"question": label}
-            )
-        questions.append({"label": label, "required": required, "choices": choices})
-    if len(questions) > QUESTIONS_MAX_COUNT:
-        raise ValidationError(_("At most %(count)s questions.") % {"count": QUESTIONS_MAX_COUNT})
-    return questions
-
-
-def format_questions(questions: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        q["label"]
-        + (" *" if q.get("required") else "")
-        + (": " + " / ".join(q["choices"]) if q.get("choices") else "")
-        for q in questions
+    return form_pieces.parse_questions(
+        text, max_count=QUESTIONS_MAX_COUNT, max_length=QUESTION_MAX_LENGTH
     )
 
 

@@ -2,7 +2,6 @@
 reviewing registrations, the export and check-in at the door. Thin: parse with a form, call
 one selector or one service (through `run_service`), respond."""
 
-import csv
 import datetime
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,7 @@ from django_fsm import TransitionNotAllowed
 
 from accounts.states import StateChanged
 from documents.rendering import RenderError, render_pdf
+from workflows.inbox import exports
 from workflows.inbox.web import expected_status, run_service, validation_messages
 
 from . import selectors, services
@@ -345,15 +345,6 @@ def remove(request: HttpRequest, registration_pk: int) -> HttpResponse:
 
 # --- export --------------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(value: str) -> str:
-    """`value` as text a spreadsheet shows and never runs: a leading apostrophe before a
-    formula's first character."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
 
 def _local(moment: datetime.datetime | None) -> datetime.datetime | None:
     return timezone.localtime(moment).replace(tzinfo=None) if moment else None
@@ -381,28 +372,24 @@ class _Export:
             *self.questions,
         ]
 
-    def rows(self) -> Iterator[tuple[list[str], list[datetime.datetime | None], list[str]]]:
+    def rows(self) -> Iterator[list[str | datetime.datetime | None]]:
         """Per registration: its texts, its times (local) and its answers."""
         for registration in self.registrations:
             person = registration.person
-            yield (
-                [
-                    str(person),
-                    person.username,
-                    person.email,
-                    str(registration.get_status_display()),
-                ],
-                [
-                    _local(registration.created_at),
-                    _local(registration.checked_in_at),
-                    _local(registration.checked_out_at),
-                ],
-                [str(registration.answers.get(q, "")) for q in self.questions],
-            )
+            yield [
+                str(person),
+                person.username,
+                person.email,
+                str(registration.get_status_display()),
+                _local(registration.created_at),
+                _local(registration.checked_in_at),
+                _local(registration.checked_out_at),
+                *(str(registration.answers.get(q, "")) for q in self.questions),
+            ]
 
 
 def registration_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in exports.FORMATS:
         raise Http404
     activity = selectors.activity_get_for_manager(
         activity_id=pk, user=request.user, request=request
@@ -420,56 +407,12 @@ def registration_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
     if not ok:
         raise Http404
     export = _Export(registrations)
-    if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8 (Chinese names)
-        writer = csv.writer(response)
-        writer.writerow([spreadsheet_text(v) for v in export.header()])
-        for texts, times, answers in export.rows():
-            moments = [f"{t:%Y-%m-%d %H:%M}" if t else "" for t in times]
-            writer.writerow([spreadsheet_text(v) for v in [*texts, *moments, *answers]])
-    else:
-        response = HttpResponse(
-            _xlsx(export),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="registrations-{activity.pk}.{fmt}"'
-    return _private(response)
-
-
-def _xlsx(export: _Export) -> bytes:
-    from openpyxl import Workbook  # only this download needs it
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Registrations")[:31])
-    sheet.append([_xlsx_text(sheet, v) for v in export.header()])
-    for texts, times, answers in export.rows():
-        row = [_xlsx_text(sheet, v) for v in texts]
-        row += [_xlsx_time(sheet, t) for t in times]
-        row += [_xlsx_text(sheet, v) for v in answers]
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_text(sheet: Any, value: str) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    # The control characters XLSX cannot hold go; the type is set last, as openpyxl would
-    # store a text such as "#N/A" as an error value (and one starting with "=" as a formula).
-    cell = WriteOnlyCell(sheet, value=spreadsheet_text(ILLEGAL_CHARACTERS_RE.sub("", value)))
-    cell.data_type = "s"
-    return cell
-
-
-def _xlsx_time(sheet: Any, moment: datetime.datetime | None) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=moment)
-    cell.number_format = "yyyy-mm-dd hh:mm"
-    return cell
+    return exports.spreadsheet_response(
+        fmt,
+        [export.header(), *export.rows()],
+        filename=f"registrations-{activity.pk}",
+        sheet_title=_("Registrations"),
+    )
 
 
 # --- check-in at the door -------------------------------------------------------------------

@@ -23,10 +23,10 @@ from workflows.activities import services
 from workflows.activities.models import Activity, Registration
 from workflows.activities.registration_views import (
     TICKET_SALT,
-    spreadsheet_text,
     ticket_code_display,
     ticket_payload,
 )
+from workflows.inbox.exports import spreadsheet_text
 
 from .helpers import published_activity
 
