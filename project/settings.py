@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "workflows.agreements",
     "workflows.activities",
     "workflows.service",
+    "workflows.donations",
     "demo",
 ]
 
@@ -191,6 +192,7 @@ GUARDIAN_RAISE_403 = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+FORMAT_MODULE_PATH = ["project.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
@@ -293,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "activities-schedule": {
         "task": "workflows.activities.jobs.activities_schedule",
         "schedule": 300.0,
+    },
+    # Donation projects past their end date close (idempotent: only open ones).
+    "donation-projects-close": {
+        "task": "workflows.donations.jobs.donation_projects_close_ended",
+        "schedule": 3600.0,
     },
     # The 爱心榜 leaderboards, recomputed into the cache (pages compute a missing one).
     "service-leaderboard": {
