@@ -20,7 +20,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.models import Process, Task
@@ -58,6 +59,9 @@ from workflows.agreements.models import (
     TerminationProcess,
     TerminationRequest,
 )
+from workflows.donations.flows import DonationProjectFlow
+from workflows.donations.models import DonationProject, Evidence
+from workflows.donations.selectors.totals import project_received, project_spent
 from workflows.inbox.base import task_audit_target
 from workflows.inbox.models import TaskDeadline
 from workflows.inbox.selectors import (
@@ -235,6 +239,7 @@ def test_the_approvers_inbox_holds_the_reviews_and_the_termination_decision(demo
         (OnboardingFlow.review, OrganizationApplication.objects.get(name="望京青年志愿者服务队")),
         (TerminationFlow.decide, TerminationRequest.objects.get(status="open")),
         (ActivityFlow.review, Activity.objects.get(title="清河社区义诊咨询")),
+        (DonationProjectFlow.review, DonationProject.objects.get(title="社区图书角改造")),
     }
     for username in ("approver", "approver2"):
         tasks = list(task_list_available(user=user(username)))
@@ -321,7 +326,8 @@ def test_approver2_is_away_and_approver_stands_in_for_them(demo):
     assert absence.starts_on < demo.today < absence.ends_on
     tasks = list(task_list_delegated(user=user("approver")))
     assert {t.for_user_id for t in tasks} == {user("approver2").pk}
-    assert len(tasks) == 4  # two reviews of applications, one of an activity, one decision
+    # Two reviews of applications, one of an activity, one of a donation project, one decision.
+    assert len(tasks) == 5
     assert all(
         t.flow_task.can_assign(user("approver"), t, on_behalf_of=absence.user) for t in tasks
     )
@@ -895,3 +901,66 @@ def test_the_leaderboard_shows_only_the_residents_who_opted_in(demo_output):
     )
     assert [row.name for row in board.rows] == ["林小燕", "何静"]
     assert [row.hours for row in board.rows] == [Decimal("3.00"), Decimal("2.50")]
+
+
+# Donation projects
+
+
+def test_the_donation_projects_are_open_closed_and_waiting_for_review(demo_output):
+    projects = dict(DonationProject.objects.values_list("title", "status"))
+    assert projects == {
+        "清河社区冬季助学捐赠": "open",
+        "望京社区助老餐桌": "closed",
+        "社区图书角改造": "submitted",
+    }
+    open_project = DonationProject.objects.get(title="清河社区冬季助学捐赠")
+    donations = open_project.donations.all()
+    assert donations.filter(anonymous=True, status="confirmed").count() == 1
+    assert donations.filter(channel="in_kind", status="confirmed").count() == 1
+    voided = donations.get(status="void")
+    assert voided.void_reason
+    assert voided.receipt_id is not None
+    assert donations.get(status="pledged").pledged_by.username == "volunteer1"
+    reports = dict(open_project.reports.values_list("title", "status"))
+    assert sorted(reports.values()) == ["changes_requested", "published"]
+    published = open_project.reports.get(status="published")
+    assert Evidence.objects.filter(expenditure__report=published).count() == 2
+    closed = DonationProject.objects.get(title="望京社区助老餐桌")
+    assert project_received(project_id=closed.pk) == project_spent(project_id=closed.pk)
+    assert Task.objects.filter(
+        process__donationprojectprocess__project__title="社区图书角改造",
+        flow_task=DonationProjectFlow.review,
+        status=STATUS.NEW,
+    ).exists()
+
+
+def test_anyone_reads_the_public_list_and_project_pages_with_raised_and_spent(demo_output):
+    client = Client()
+    listing = client.get(reverse("donations:public_list"))
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    links = sorted(set(re.findall(r'href="(/donations/\d+/)"', html)))
+    assert len(links) >= 2
+    for link in links:
+        page = client.get(link)
+        assert page.status_code == 200, link
+        project = DonationProject.objects.get(pk=int(link.strip("/").split("/")[-1]))
+        text = page.content.decode()
+        for amount in (
+            project_received(project_id=project.pk),
+            project_spent(project_id=project.pk),
+        ):
+            assert f"{amount:,.2f}" in text, (link, amount)
+
+
+@needs_pdfsig
+def test_pdfsig_trusts_the_exported_receipts_and_usage_reports(exported, nss_db):
+    receipts = sorted(exported.glob("donation_receipt-*.pdf"))
+    reports = sorted(exported.glob("usage_report-*.pdf"))
+    assert len(receipts) == 6  # five received and the voided one
+    assert len(reports) == 2
+    for path in [*receipts, *reports]:
+        output = pdfsig(nss_db, path)
+        assert output.count("Signature is Valid") == 1, output
+        assert output.count("Certificate is Trusted") == 1, output
+        assert validate_pdf(path.read_bytes()).ok, path.name
