@@ -44,7 +44,7 @@ class DemoDonation:
     amount: str
     channel: str
     days_ago: int
-    anonymous: bool = False
+    anonymous: bool = False  # the named donors here agreed to be named publicly
     in_kind: str = ""
     reference: str = ""
     void_reason: str = ""

@@ -192,7 +192,7 @@ def pledge(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 project_id=project.pk,
                 amount=form.cleaned_data["amount"],
-                anonymous=form.cleaned_data["anonymous"],
+                anonymous=not form.cleaned_data["named_publicly"],
                 answers=form.answers(),
             ),
             success=_(

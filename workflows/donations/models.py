@@ -248,9 +248,10 @@ class Donation(ConcurrentTransitionMixin, models.Model):
     donor_name = models.CharField(
         _("donor's name"), max_length=200, blank=True, validators=[validate_plain_text]
     )
+    # Public pages name a donor only with their consent: anonymous unless they agreed.
     anonymous = models.BooleanField(
         _("anonymous"),
-        default=False,
+        default=True,
         help_text=_("The donor's name appears on no public page (the receipt still names them)."),
     )
     donor_email = models.EmailField(_("donor's email"), blank=True)

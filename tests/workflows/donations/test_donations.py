@@ -83,6 +83,30 @@ def record(project, staff, **overrides) -> Donation:
     return services.donation_record(actor=staff, project_id=project.pk, **fields)
 
 
+@pytest.mark.parametrize(("consent", "anonymous"), [({}, True), ({"named_publicly": "on"}, False)])
+def test_a_donor_is_named_publicly_only_when_they_agreed(client, people, consent, anonymous):
+    project, staff, _admin = people
+    client.force_login(staff)
+
+    client.post(reverse("donations:donation_record", args=[project.pk]), record_form(**consent))
+
+    donation = Donation.objects.get(project=project)
+    assert donation.anonymous is anonymous
+    assert ("李明" in client.get(project.get_public_url()).content.decode()) is not anonymous
+
+
+def test_a_pledger_who_asks_for_it_is_named_publicly(client, people):
+    project, _staff, _admin = people
+    client.force_login(UserFactory())
+
+    client.post(
+        reverse("donations:pledge", args=[project.pk]),
+        {"amount": "50.00", "named_publicly": "on"},
+    )
+
+    assert Donation.objects.get(project=project).anonymous is False
+
+
 # --- recording, and the receipt ------------------------------------------------------------
 
 
@@ -352,7 +376,7 @@ def test_a_resident_pledges_staff_confirm_and_the_pledger_gets_the_receipt(
 
     response = client.post(
         reverse("donations:pledge", args=[project.pk]),
-        {"amount": "200.00", "anonymous": "on", "answer_0": "朋友", "answer_1": "加油"},
+        {"amount": "200.00", "answer_0": "朋友", "answer_1": "加油"},
     )
 
     assert response.status_code == 302
@@ -362,6 +386,7 @@ def test_a_resident_pledges_staff_confirm_and_the_pledger_gets_the_receipt(
         Channel.ONLINE,
         resident,
     )
+    # Not named publicly: the resident did not say their name may be shown.
     assert pledge.anonymous is True
     assert pledge.donor_name == str(resident)
     assert pledge.answers == {"如何得知本项目": "朋友", "留言": "加油"}

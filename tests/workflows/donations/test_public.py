@@ -46,6 +46,8 @@ NOT_PUBLIC = (
 
 def give(project, amount, *, status=Donation.Status.CONFIRMED, **fields) -> Donation:
     fields.setdefault("donor_name", "张三")
+    # Agreed to be named, unless a test says otherwise (the model's default is anonymous).
+    fields.setdefault("anonymous", False)
     fields.setdefault("received_on", timezone.localdate())
     return Donation.objects.create(
         project=project,

@@ -50,11 +50,17 @@ class DonationForm(_ReceivedOnMixin, PlainTextFormMixin, forms.ModelForm):
         ),
     )
 
+    # Consent, not refusal: a donor's name is public only when they agreed to it.
+    named_publicly = forms.BooleanField(
+        label=_("The donor agreed to be named on the public pages"),
+        required=False,
+        help_text=_("Otherwise the public pages say “Anonymous”; the receipt names the donor."),
+    )
+
     class Meta:
         model = Donation
         fields = [
             "donor_name",
-            "anonymous",
             "donor_email",
             "donor_phone",
             "amount",
@@ -75,6 +81,7 @@ class DonationForm(_ReceivedOnMixin, PlainTextFormMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        data["anonymous"] = not data.pop("named_publicly", False)
         if (
             data.get("channel") == Channel.IN_KIND
             and not (data.get("in_kind_description") or "").strip()
@@ -87,14 +94,14 @@ class DonationForm(_ReceivedOnMixin, PlainTextFormMixin, forms.ModelForm):
 
 
 class PledgeForm(PlainTextFormMixin, forms.Form):
-    """A resident's pledge: the amount, whether to stay anonymous on the public pages, and
-    the answers to the project's questions."""
+    """A resident's pledge: the amount, whether their name may appear on the public pages
+    (not unless they say so), and the answers to the project's questions."""
 
     amount = amount_field()
-    anonymous = forms.BooleanField(
-        label=_("Do not show my name on the public pages"),
+    named_publicly = forms.BooleanField(
+        label=_("Show my name on the public pages"),
         required=False,
-        help_text=_("Your receipt still names you."),
+        help_text=_("Otherwise they say “Anonymous”. Your receipt names you either way."),
     )
 
     def __init__(self, *args: Any, questions: list[dict[str, Any]] = (), **kwargs: Any) -> None:

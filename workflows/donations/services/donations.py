@@ -203,7 +203,7 @@ def donation_record(
     actor: User,
     project_id: int,
     donor_name: str = "",
-    anonymous: bool = False,
+    anonymous: bool = True,
     donor_email: str = "",
     donor_phone: str = "",
     amount: Decimal,
@@ -256,7 +256,7 @@ def donation_pledge(
     actor: User,
     project_id: int,
     amount: Decimal,
-    anonymous: bool = False,
+    anonymous: bool = True,
     donor_name: str | None = None,
     answers: dict[str, Any] | None = None,
 ) -> Donation:
