@@ -99,7 +99,7 @@ def test_a_project_is_proposed_funded_reported_and_verified_by_a_visitor(
         page.get_by_label(capfirst(_("channel"))).select_option("bank_transfer")
         page.get_by_label(capfirst(_("received on"))).fill(today.isoformat())
         page.get_by_role("button", name=_("Record the donation")).click()
-        expect(page.locator("#donations, table").first).to_contain_text(amount)
+        expect(page.locator("#donations, table").first).to_contain_text(f"{int(amount):,}.00")
     check_page("donations")
 
     # The organization reports how it spent part of the money and submits the report.

@@ -527,7 +527,7 @@ def test_the_project_page_shows_the_money_received_and_spent(client):
     assert "¥1000.00" in detail.split('id="received"')[1].split("</dd>")[0]
     assert "¥0.00" in detail.split('id="spent"')[1].split("</dd>")[0]
     assert "¥1000.00" in detail.split('id="balance"')[1].split("</dd>")[0]
-    assert "¥10000.00" in detail.split('id="budget-total"')[1].split("</p>")[0]
+    assert "¥10,000.00" in detail.split('id="budget-total"')[1].split("</p>")[0]
 
 
 def test_the_manage_list_filters_by_status(client):

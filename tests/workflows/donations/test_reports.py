@@ -206,9 +206,9 @@ def test_a_published_report_is_public_with_its_totals_evidence_hashes_and_a_sign
     client.post(reverse("inbox:claim", args=[task.pk]))
     page = client.get(execute_url(task)).content.decode()
     # The approver judges the lines, the totals and the balance on the task's page.
-    assert 'id="received">¥5000.00<' in page
-    assert 'id="spent">¥1500.50<' in page
-    assert 'id="remaining">¥3499.50<' in page
+    assert 'id="received">¥5,000.00<' in page
+    assert 'id="spent">¥1,500.50<' in page
+    assert 'id="remaining">¥3,499.50<' in page
     assert pdf_hash in page
     assert reverse("donations:evidence", args=[evidence.pk]) in page
 
