@@ -259,7 +259,7 @@ def test_a_published_report_is_public_with_its_totals_evidence_hashes_and_a_sign
     assert "幸福服装店" in html
     assert "发票.pdf" in html
     assert pdf_hash in html
-    assert 'id="report-total">1500.50<' in html
+    assert 'id="report-total">1,500.50<' in html
     assert reverse("donations:report_pdf", args=[report.pk]) in html
     assert reverse("signing:verify_document", args=[code_of(document)]) in html
     # …but not the evidence files themselves (invoices may hold private data).
