@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import selectors, services
-from .models import User
+from .models import Community, User
 from .validators import validate_plain_multiline_text, validate_plain_text
 
 
@@ -152,3 +152,13 @@ class AbsenceForm(forms.Form):
         self.fields["delegate"].help_text = _(
             "They take your tasks while you are away; signatures stay yours."
         )
+
+
+class ResidencyForm(forms.Form):
+    """The community a person lives in (its managers confirm it)."""
+
+    community = forms.ModelChoiceField(
+        label=_("My community"),
+        queryset=Community.objects.order_by("name"),
+        help_text=_("A manager of the community confirms that you live there."),
+    )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from . import permissions
-from .validators import validate_phone, validate_plain_text
+from .validators import LONG_TEXT_VALIDATORS, validate_phone, validate_plain_text
 
 APPROVERS_GROUP = "approvers"
 # Approvers who lead the others: they reassign approver tasks and are told when one falls due
@@ -93,6 +93,22 @@ class Organization(ConcurrentTransitionMixin, models.Model):
     address = models.CharField(_("address"), max_length=300, validators=[validate_plain_text])
     service_area = models.CharField(
         _("service area"), max_length=300, validators=[validate_plain_text]
+    )
+    # The public profile in the directory (workflows.directory), kept by the organization's
+    # admins; the contact fields above are for the platform, `public_contact` for everyone.
+    description = models.TextField(_("description"), blank=True, validators=LONG_TEXT_VALIDATORS)
+    public_contact = models.CharField(
+        _("public contact"),
+        max_length=200,
+        blank=True,
+        validators=[validate_plain_text],
+        help_text=_("Shown to everyone in the directory: a person, a phone number, an email."),
+    )
+    communities_served = models.ManyToManyField(
+        "Community",
+        verbose_name=_("communities served"),
+        blank=True,
+        related_name="organizations_serving",
     )
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, protected=True
@@ -191,6 +207,22 @@ class Community(models.Model):
     address = models.CharField(
         _("address"), max_length=300, blank=True, validators=[validate_plain_text]
     )
+    # The community's public page (workflows.directory), kept by its managers.
+    area = models.CharField(
+        _("service area"),
+        max_length=300,
+        blank=True,
+        validators=[validate_plain_text],
+        help_text=_("The streets, estates or villages the community covers."),
+    )
+    description = models.TextField(_("description"), blank=True, validators=LONG_TEXT_VALIDATORS)
+    contact = models.CharField(
+        _("contact"),
+        max_length=200,
+        blank=True,
+        validators=[validate_plain_text],
+        help_text=_("A person and a phone number residents may call."),
+    )
     managers_group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="+", null=True, editable=False
     )
@@ -227,6 +259,47 @@ class CommunityMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.community}"
+
+
+class Residency(models.Model):
+    """The community a resident says they live in (one at most), which a manager of that
+    community confirms or removes. A confirmed residency lets the resident see what the
+    community shares with its residents (its agreements)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the community's confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resident"),
+        on_delete=models.CASCADE,
+        related_name="residency",
+    )
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="residents"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("residency")
+        verbose_name_plural = _("residencies")
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.community} ({self.status})"
 
 
 class Absence(models.Model):

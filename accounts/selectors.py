@@ -20,6 +20,7 @@ from .models import (
     Organization,
     OrganizationMembership,
     OrganizationRoleGroup,
+    Residency,
     User,
 )
 
@@ -257,3 +258,22 @@ def is_standing_in(*, delegate: User, user: User, on: datetime.date | None = Non
     return Absence.objects.filter(
         user=user, delegate=delegate, starts_on__lte=on, ends_on__gte=on
     ).exists()
+
+
+def resident_community(*, user: User, confirmed: bool = True) -> Community | None:
+    """The community `user` lives in (only once a manager confirmed it, unless `confirmed` is
+    False); None for none."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    residencies = Residency.objects.filter(user=user).select_related("community")
+    if confirmed:
+        residencies = residencies.filter(status=Residency.Status.CONFIRMED)
+    residency = residencies.first()
+    return residency.community if residency is not None else None
+
+
+def residency_of(*, user: User) -> Residency | None:
+    """`user`'s residency, pending or confirmed, with its community; None for none."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Residency.objects.filter(user=user).select_related("community").first()

@@ -25,6 +25,7 @@ from .models import (
     Organization,
     OrganizationMembership,
     OrganizationRoleGroup,
+    Residency,
     User,
 )
 from .roles import (
@@ -606,3 +607,180 @@ def absence_cancel(*, absence_id: int, actor: User) -> None:
         },
     )
     absence.delete()
+
+
+# --- public pages: a community's and an organization's (workflows.directory) ----------------
+
+COMMUNITY_PAGE_FIELDS = ("description", "contact", "area", "address")
+ORGANIZATION_PROFILE_FIELDS = (
+    "description",
+    "service_area",
+    "public_contact",
+    "communities_served",
+)
+
+
+def _update_fields(instance: Any, fields: dict[str, Any], allowed: tuple[str, ...]) -> list[str]:
+    """Set the plain `fields` that differ on `instance` (only `allowed` ones), validate, and
+    answer the names that changed (sorted)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    changed = []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    # Only the fields set here: clean_fields() writes back every field it checks, which a
+    # protected FSM field (an organization's status) refuses.
+    others = [field.name for field in instance._meta.concrete_fields if field.name not in fields]
+    instance.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
+    return sorted(changed)
+
+
+@transaction.atomic
+def community_update(*, community_id: int, actor: User, **fields: Any) -> Community:
+    """A manager of the community changes its public page (description, contact, area,
+    address); the audit row names the fields that changed."""
+    community = Community.objects.select_for_update().get(pk=community_id)
+    if not permissions.is_community_manager(community, actor):
+        raise PermissionDenied
+    changed = _update_fields(community, fields, COMMUNITY_PAGE_FIELDS)
+    if changed:
+        community.save(update_fields=changed)
+        audit.record(
+            action="community.updated", actor=actor, target=community, payload={"fields": changed}
+        )
+    return community
+
+
+@transaction.atomic
+def organization_profile_update(
+    *, organization_id: int, actor: User, **fields: Any
+) -> Organization:
+    """An admin of the organization changes its public profile in the directory (description,
+    service area, public contact, communities served); audited with the changed fields."""
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    if not permissions.is_org_admin(organization, actor):
+        raise PermissionDenied
+    served = fields.pop("communities_served", None)
+    changed = _update_fields(organization, fields, ORGANIZATION_PROFILE_FIELDS)
+    if changed:
+        organization.save(update_fields=changed)
+    if served is not None:
+        new_ids = {community.pk for community in served}
+        if set(organization.communities_served.values_list("pk", flat=True)) != new_ids:
+            organization.communities_served.set(new_ids)
+            changed = sorted([*changed, "communities_served"])
+    if changed:
+        audit.record(
+            action="organization.profile_updated",
+            actor=actor,
+            target=organization,
+            payload={"fields": changed},
+        )
+    return organization
+
+
+# --- residency: the community a resident lives in ----------------------------------------------
+
+
+@transaction.atomic
+def residency_choose(*, user: User, community: Community) -> Residency:
+    """A person says which community they live in; its managers are told and one of them
+    confirms it. Choosing another community starts over (pending); choosing the same one
+    changes nothing."""
+    User.objects.select_for_update().filter(pk=user.pk).get()
+    residency = Residency.objects.select_for_update().filter(user=user).first()
+    if residency is not None and residency.community_id == community.pk:
+        return residency
+    previous = residency.community_id if residency is not None else None
+    if residency is None:
+        residency = Residency(user=user)
+    residency.community = community
+    residency.status = Residency.Status.PENDING
+    residency.decided_by = None
+    residency.decided_at = None
+    residency.save()
+    audit.record(
+        action="residency.chosen",
+        actor=user,
+        target=community,
+        to_state=residency.status,
+        payload={"user_id": user.pk, "previous_community_id": previous},
+    )
+    notify_all(
+        recipients=selectors.community_managers(community=community),
+        subject=_("A resident waits for confirmation: %(name)s"),
+        body=_("%(person)s says they live in %(name)s. Confirm or remove them."),
+        params={"name": community.name, "person": str(user)},
+        url=reverse("directory:residents", args=[community.pk]),
+    )
+    return residency
+
+
+def _residency_for_manager(*, residency_id: int, actor: User) -> Residency:
+    residency = (
+        Residency.objects.select_for_update()
+        .select_related("community", "user")
+        .get(pk=residency_id)
+    )
+    if not permissions.is_community_manager(residency.community, actor):
+        raise PermissionDenied
+    return residency
+
+
+@transaction.atomic
+def residency_confirm(*, residency_id: int, actor: User) -> Residency:
+    """A manager of the community confirms that the person lives there; they are told."""
+    residency = _residency_for_manager(residency_id=residency_id, actor=actor)
+    if residency.status == Residency.Status.CONFIRMED:
+        raise ValidationError(_("This residency is already confirmed."))
+    source = residency.status
+    residency.status = Residency.Status.CONFIRMED
+    residency.decided_by = actor
+    residency.decided_at = timezone.now()
+    residency.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(
+        action="residency.confirmed",
+        actor=actor,
+        target=residency.community,
+        from_state=source,
+        to_state=residency.status,
+        payload={"user_id": residency.user_id},
+    )
+    notify(
+        recipient=residency.user,
+        subject=_("Your community confirmed you: %(name)s"),
+        body=_("%(name)s confirmed that you live in the community."),
+        params={"name": residency.community.name},
+        url=reverse("accounts:profile"),
+    )
+    return residency
+
+
+@transaction.atomic
+def residency_remove(*, residency_id: int, actor: User) -> None:
+    """A manager of the community removes a person from its residents (pending or confirmed);
+    they are told and may choose again."""
+    residency = _residency_for_manager(residency_id=residency_id, actor=actor)
+    audit.record(
+        action="residency.removed",
+        actor=actor,
+        target=residency.community,
+        from_state=residency.status,
+        payload={"user_id": residency.user_id},
+    )
+    notify(
+        recipient=residency.user,
+        subject=_("Removed from a community: %(name)s"),
+        body=_(
+            "A manager of %(name)s removed you from the community's residents. If you live "
+            "there, choose it again on your profile."
+        ),
+        params={"name": residency.community.name},
+        url=reverse("accounts:profile"),
+    )
+    residency.delete()

@@ -16,7 +16,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import AbsenceForm, ApproverGrantForm, NotificationFilterForm, ProfileForm, SignUpForm
+from .forms import (
+    AbsenceForm,
+    ApproverGrantForm,
+    NotificationFilterForm,
+    ProfileForm,
+    ResidencyForm,
+    SignUpForm,
+)
 from .models import User
 
 
@@ -51,7 +58,18 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("accounts:profile")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
             return response
-    return render(request, "accounts/profile.html", {"form": form})
+    residency = selectors.residency_of(user=request.user)
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "residency": residency,
+            "residency_form": ResidencyForm(
+                initial={"community": residency.community_id if residency else None}
+            ),
+        },
+    )
 
 
 NOTIFICATION_ROWS = 100

@@ -24,7 +24,14 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.roles import register_approver_permission
         from audit.labels import register_action_labels, register_state_labels
-        from workflows.inbox.registry import register_flow, register_work_list
+        from workflows.inbox.registry import (
+            COMMUNITY_PAGE,
+            ORGANIZATION_PAGE,
+            Panel,
+            register_flow,
+            register_public_section,
+            register_work_list,
+        )
 
         from . import permissions, selectors
         from .flows import ActivityFlow
@@ -34,6 +41,31 @@ class ActivitiesConfig(AppConfig):
         register_work_list(selectors.registration_review_batches)
         register_approver_permission(permissions.REVIEW_PERMISSION)
         register_state_labels(Activity, Activity.Status.choices)
+        # The public pages of a community and of an organization (workflows.directory).
+        register_public_section(
+            COMMUNITY_PAGE,
+            lambda community: Panel(
+                template="activities/_public_section.html",
+                context={
+                    "activities": selectors.activity_list_upcoming_in_community(
+                        community_id=community.pk
+                    ),
+                    "upcoming": True,
+                },
+            ),
+        )
+        register_public_section(
+            ORGANIZATION_PAGE,
+            lambda organization: Panel(
+                template="activities/_public_section.html",
+                context={
+                    "activities": selectors.activity_list_public_of_organization(
+                        organization_id=organization.pk
+                    ),
+                    "upcoming": False,
+                },
+            ),
+        )
         register_state_labels(Registration, Registration.Status.choices)
         register_action_labels(
             "activities",

@@ -275,3 +275,30 @@ def invitation_codes_for_activity(*, activity: Activity, user: User) -> QuerySet
     if not permissions.can_manage(activity, user):
         raise Http404
     return InvitationCode.objects.filter(activity=activity).order_by("-created_at", "-pk")
+
+
+# How many activities a community's or an organization's public page lists.
+PUBLIC_SECTION_ROWS = 10
+
+
+def activity_list_upcoming_in_community(
+    *, community_id: int, now: datetime.datetime | None = None
+) -> QuerySet[Activity]:
+    """The community's published activities that have not started yet, soonest first (at most
+    PUBLIC_SECTION_ROWS), for its public page."""
+    now = now or timezone.now()
+    return (
+        Activity.objects.filter(
+            community_id=community_id,
+            status__in=(Status.PUBLISHED, Status.REGISTRATION_CLOSED),
+            starts_at__gte=now,
+        )
+        .select_related("organization")
+        .order_by("starts_at", "pk")[:PUBLIC_SECTION_ROWS]
+    )
+
+
+def activity_list_public_of_organization(*, organization_id: int) -> QuerySet[Activity]:
+    """The organization's public activities as the public list orders them (upcoming first),
+    at most PUBLIC_SECTION_ROWS, for its page in the directory."""
+    return activity_list_public(organization_id=organization_id)[:PUBLIC_SECTION_ROWS]

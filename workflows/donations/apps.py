@@ -31,11 +31,17 @@ class DonationsConfig(AppConfig):
         from audit.labels import register_action_labels, register_state_labels
         from documents.access import register_reader
         from documents.kinds import register_kind
-        from workflows.inbox.registry import register_flow
+        from workflows.inbox.registry import (
+            ORGANIZATION_PAGE,
+            Panel,
+            register_flow,
+            register_public_section,
+        )
 
         from . import pdfs, permissions
         from .flows import DonationProjectFlow, UsageReportFlow
         from .models import Donation, DonationProject, UsageReport
+        from .selectors.public import public_project_list_of_organization
 
         register_flow(DonationProjectFlow)
         register_flow(UsageReportFlow)
@@ -56,6 +62,16 @@ class DonationsConfig(AppConfig):
             ),
         )
         register_state_labels(DonationProject, DonationProject.Status.choices)
+        # An organization's page in the directory (workflows.directory) lists its projects.
+        register_public_section(
+            ORGANIZATION_PAGE,
+            lambda organization: Panel(
+                template="donations/_organization_section.html",
+                context={
+                    "projects": public_project_list_of_organization(organization_id=organization.pk)
+                },
+            ),
+        )
         register_state_labels(Donation, Donation.Status.choices)
         register_state_labels(UsageReport, UsageReport.Status.choices)
         register_action_labels(

@@ -113,9 +113,32 @@ def flow_urlpatterns() -> list[Any]:
 
 
 def app_urlpatterns() -> list[Any]:
-    """The pages of every app whose AppConfig declares `url_prefix` (its `urls` module)."""
+    """The pages of every app whose AppConfig declares `url_prefix` (its `urls` module; ""
+    for an app whose paths name their own prefixes)."""
     return [
         path(config.url_prefix, include(f"{config.name}.urls"))
         for config in apps.get_app_configs()
-        if getattr(config, "url_prefix", None)
+        if getattr(config, "url_prefix", None) is not None
     ]
+
+
+# Sections other apps add to the public pages of a community and of an organization (the
+# directory's, workflows.directory): anyone reads them, signed in or not, so a section shows
+# only what is public and never depends on who looks.
+COMMUNITY_PAGE = "community"
+ORGANIZATION_PAGE = "organization"
+_public_sections: dict[str, list[Callable[[Any], Panel | None]]] = {}
+
+
+def register_public_section(page: str, section_for: Callable[[Any], Panel | None]) -> None:
+    """`section_for(obj)` answers the section for the public page `page` (COMMUNITY_PAGE:
+    a Community; ORGANIZATION_PAGE: an Organization), or None for nothing to show. A bounded
+    number of queries, whatever the object holds."""
+    sections = _public_sections.setdefault(page, [])
+    if section_for not in sections:
+        sections.append(section_for)
+
+
+def public_sections_for(page: str, obj: models.Model) -> list[Panel]:
+    found = (section_for(obj) for section_for in _public_sections.get(page, ()))
+    return [section for section in found if section is not None]

@@ -244,3 +244,13 @@ __all__ = [
     "public_project_get",
     "public_project_list",
 ]
+
+
+# How many projects an organization's page in the directory lists.
+ORGANIZATION_SECTION_ROWS = 10
+
+
+def public_project_list_of_organization(*, organization_id: int) -> QuerySet[DonationProject]:
+    """The organization's open and closed projects (open first), with their totals, at most
+    ORGANIZATION_SECTION_ROWS, for its page in the directory."""
+    return public_project_list().filter(organization_id=organization_id)[:ORGANIZATION_SECTION_ROWS]
