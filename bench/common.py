@@ -48,6 +48,7 @@ def throwaway_django(*, require_postgresql: bool = False, broker: str = "") -> I
     os.environ["DEBUG"] = "0"
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ["ACCORD_KEY_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
+    os.environ["ACCORD_FIELD_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ["CELERY_BROKER_URL"] = broker
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0" if broker else "1"

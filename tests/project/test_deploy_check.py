@@ -14,7 +14,7 @@ MANAGE = Path(settings.BASE_DIR) / "manage.py"
 def manage(*args: str, **env_values: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_values}
     # Production secrets come from the environment only: none may leak in from the caller's.
-    for name in ("SECRET_KEY", "ACCORD_KEY_ENCRYPTION_KEY"):
+    for name in ("SECRET_KEY", "ACCORD_KEY_ENCRYPTION_KEY", "ACCORD_FIELD_ENCRYPTION_KEY"):
         if name not in env_values:
             env.pop(name, None)
     return subprocess.run(
@@ -32,6 +32,7 @@ def production_environment(**overrides: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ACCORD_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+        "ACCORD_FIELD_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "accord.example.org",
         **overrides,
     }
