@@ -138,3 +138,12 @@ def _describe(checkpoint: AuditCheckpoint) -> str:
         f"Checkpoint #{checkpoint.number} of {checkpoint.created_at.isoformat()} covers "
         f"{checkpoint.event_count} events ending in {checkpoint.head_hash}"
     )
+
+
+def audit_event_list_recent(*, action_prefix: str = "", limit: int = 50) -> list[AuditEvent]:
+    """The newest `limit` events of the whole log (actions starting with `action_prefix` when
+    given), newest first: the management log of the platform's overview. One query."""
+    events = AuditEvent.objects.select_related("target_type")
+    if action_prefix:
+        events = events.filter(action__startswith=action_prefix)
+    return list(events.order_by("-pk")[:limit])

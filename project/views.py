@@ -13,8 +13,12 @@ from accounts.selectors import (
     user_roles,
 )
 from workflows.agreements.selectors import agreement_list_for_user
+from workflows.announcements.selectors import announcement_list_for_home
 from workflows.inbox.selectors import task_list_available, task_list_mine, task_subject
 from workflows.inbox.statistics import WINDOWS_DAYS, task_statistics
+
+from .dashboards import dashboards_for
+from .forms import LogFilterForm
 
 OVERVIEW_ROWS = 20
 
@@ -29,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
             # Community managers work with organizations; they do not register one.
             "can_apply": bool(roles) and ROLE_COMMUNITY_MANAGER not in roles,
             "has_overview": bool(roles & {ROLE_APPROVER, ROLE_COMMUNITY_MANAGER, ROLE_ORG_MEMBER}),
+            "announcements": announcement_list_for_home(user=request.user),
         },
     )
 
@@ -45,8 +50,11 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 def overview(request: HttpRequest) -> HttpResponse:
     """A party's work at a glance: the tasks waiting for them and the agreements under way;
-    for approvers, the inbox's figures per process too."""
+    for approvers, the inbox's figures per process too; then the dashboard of each audience
+    the person belongs to (`project.dashboards`)."""
     user = request.user
+    log_filter = LogFilterForm(request.GET or None)
+    action_prefix = log_filter.cleaned_data["action"] if log_filter.is_valid() else ""
 
     def rows(tasks: list) -> list[dict]:
         return [
@@ -73,6 +81,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "agreements_count": agreements.count(),
             "statistics": _statistics_rows() if ROLE_APPROVER in user_roles(user=user) else None,
             "windows": WINDOWS_DAYS,
+            "dashboards": dashboards_for(user=user, action_prefix=action_prefix),
+            "log_filter": log_filter,
         },
     )
 

@@ -17,7 +17,9 @@ class AgreementsConfig(AppConfig):
         NavEntry(
             "agreements:list",
             _("Aid agreements"),
-            roles=frozenset({nav.ORG_MEMBER, nav.COMMUNITY_MANAGER, nav.APPROVER}),
+            # Residents read their community's signed agreements (once their residency is
+            # confirmed; the page says so before).
+            roles=frozenset({nav.ORG_MEMBER, nav.COMMUNITY_MANAGER, nav.APPROVER, nav.RESIDENT}),
         ),
     )
 
@@ -26,9 +28,14 @@ class AgreementsConfig(AppConfig):
         from audit.labels import register_action_labels, register_state_labels
         from documents.access import register_reader
         from documents.kinds import register_kind
-        from workflows.inbox.registry import register_flow
+        from workflows.inbox.registry import (
+            COMMUNITY_PAGE,
+            Panel,
+            register_flow,
+            register_public_section,
+        )
 
-        from . import pdfs, permissions
+        from . import pdfs, permissions, selectors
         from .flows import AgreementFlow, TerminationFlow
         from .models import AidAgreement, TerminationRequest
 
@@ -38,8 +45,26 @@ class AgreementsConfig(AppConfig):
         register_kind(pdfs.AGREEMENT, _("Aid agreement"))
         register_kind(pdfs.AGREEMENT_EVIDENCE, _("Agreement evidence summary"))
         register_kind(pdfs.TERMINATION_NOTICE, _("Termination notice"))
-        register_reader(AidAgreement, lambda user, agreement: permissions.can_view(agreement, user))
+        register_reader(
+            AidAgreement,
+            lambda user, agreement: (
+                permissions.can_view(agreement, user)
+                or permissions.can_view_as_resident(agreement, user)
+            ),
+        )
         register_state_labels(AidAgreement, AidAgreement.Status.choices)
+        # A community's public page (workflows.directory) names the organizations it works with.
+        register_public_section(
+            COMMUNITY_PAGE,
+            lambda community: Panel(
+                template="agreements/_community_section.html",
+                context={
+                    "organizations": selectors.organizations_in_agreement_with(
+                        community_id=community.pk
+                    )
+                },
+            ),
+        )
         register_state_labels(TerminationRequest, TerminationRequest.Status.choices)
         register_action_labels(
             "agreements",

@@ -19,6 +19,7 @@ from accounts.permissions import (
     is_org_signer,
     speaks_for_organization,
 )
+from accounts.selectors import resident_community
 from workflows.inbox.selectors import subjects_escalated_to, task_escalated_to
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from .models import AidAgreement, TerminationRequest
 
 DECIDE_TERMINATION = "agreements.decide_termination"
+
+# What a community shows its residents: agreements that were signed, in force or past; never
+# drafts, agreements waiting for a signature, declined or withdrawn ones.
+RESIDENT_STATUSES = ("active", "termination_requested", "expired", "terminated")
 
 
 def is_approver(user: User) -> bool:
@@ -51,6 +56,15 @@ def can_view(agreement: AidAgreement, user: User) -> bool:
             or _escalated_to(agreement, user)
         )
     )
+
+
+def can_view_as_resident(agreement: AidAgreement, user: User) -> bool:
+    """A resident whose residency a manager of the agreement's community confirmed reads the
+    community's signed agreements (the paper's "view"): read-only, without its internals."""
+    if agreement.status not in RESIDENT_STATUSES:
+        return False
+    community = resident_community(user=user, confirmed=True)
+    return community is not None and community.pk == agreement.community_id
 
 
 def _escalated_to(agreement: AidAgreement, user: User) -> bool:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from accounts.models import User
+from accounts.models import Organization, Residency, User
 from accounts.selectors import communities_managed_by, get_visible_or_404, organizations_of
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list_for_parties, audit_event_list_for_targets
@@ -51,11 +51,31 @@ def _visible_q(user: User) -> Q:
     return visible | (Q(organization__in=organizations_of(user=user)) & sent) | escalated
 
 
+def _resident_q(user: User) -> Q:
+    """The rule of `permissions.can_view_as_resident`, as a filter (a subquery: no join)."""
+    communities = Residency.objects.filter(
+        user_id=user.pk, status=Residency.Status.CONFIRMED
+    ).values("community_id")
+    return Q(community__in=communities, status__in=permissions.RESIDENT_STATUSES)
+
+
+def agreement_list_for_resident(*, user: User) -> QuerySet[AidAgreement]:
+    """The signed agreements, in force or past, of the community `user` lives in (once a
+    manager confirmed it), newest first; the same query whatever the number of rows."""
+    if not getattr(user, "is_authenticated", False):
+        return AidAgreement.objects.none()
+    return (
+        AidAgreement.objects.filter(_resident_q(user))
+        .select_related("community", "organization", "document")
+        .order_by("-effective_date", "-pk")
+    )
+
+
 def agreement_list_for_user(
     *, user: User, status: str = "", search: str = ""
 ) -> QuerySet[AidAgreement]:
     queryset = (
-        AidAgreement.objects.filter(_visible_q(user))
+        AidAgreement.objects.filter(_visible_q(user) | _resident_q(user))
         .select_related("community", "organization", "initiator", "document")
         .annotate(terminates_on=_approved_termination_date())
     )
@@ -70,6 +90,22 @@ def agreement_list_for_user(
             | Q(community__name__icontains=search)
         )
     return queryset
+
+
+def agreement_list_expiring(
+    *, user: User, today: datetime.date, within_days: int = 30
+) -> QuerySet[AidAgreement]:
+    """The active agreements of the communities `user` manages whose end date falls within
+    `within_days` of `today`, soonest first (a community manager's dashboard)."""
+    return (
+        agreement_list_for_user(user=user, status=Status.ACTIVE)
+        .filter(
+            community__in=communities_managed_by(user=user),
+            end_date__gte=today,
+            end_date__lte=today + datetime.timedelta(days=within_days),
+        )
+        .order_by("end_date", "pk")
+    )
 
 
 def _approved_termination_date() -> Subquery:
@@ -107,6 +143,10 @@ def termination_open_request(*, agreement: AidAgreement) -> TerminationRequest |
 
 # The order of the kinds on the agreement's page: the agreement itself first.
 DOCUMENT_KIND_ORDER = ("agreement", "termination_notice", "agreement_evidence")
+
+# What a resident of the community may open on the agreement's page (the signed text and a
+# termination notice; not the signing evidence, which names addresses and devices).
+RESIDENT_DOCUMENT_KINDS = ("agreement", "termination_notice")
 
 
 @dataclass(frozen=True)
@@ -180,3 +220,15 @@ def agreements_ending_on(day: datetime.date) -> QuerySet[AidAgreement]:
     return AidAgreement.objects.filter(status=Status.ACTIVE, end_date=day).select_related(
         "community", "organization"
     )
+
+
+def organizations_in_agreement_with(*, community_id: int) -> QuerySet[Organization]:
+    """The active (not suspended) organizations whose aid agreement with the community is in
+    force (active, or active while a termination is being decided), for the community's public
+    page; one query."""
+    in_force = AidAgreement.objects.filter(
+        community_id=community_id, status__in=STATUS_FILTERS["signed"]
+    )
+    return Organization.objects.filter(
+        status=Organization.Status.ACTIVE, pk__in=in_force.values("organization_id")
+    ).order_by("name", "pk")

@@ -14,7 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 import audit.services as audit
-from accounts.selectors import communities_managed_by
+from accounts.selectors import communities_managed_by, resident_community
 from documents.previews import PreviewError, page_png
 from workflows.inbox.selectors import task_open_for, task_url_for
 from workflows.inbox.web import expected_status, run_service
@@ -42,8 +42,15 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
             "agreements": page.object_list,
             "form": form,
             "can_draft": communities_managed_by(user=request.user).exists(),
+            # A resident whose community is not confirmed yet learns why the list is empty.
+            "awaiting_residency": _awaiting_residency(request.user),
         },
     )
+
+
+def _awaiting_residency(user) -> bool:
+    chosen = resident_community(user=user, confirmed=False)
+    return chosen is not None and resident_community(user=user, confirmed=True) is None
 
 
 def agreement_create(request: HttpRequest) -> HttpResponse:
@@ -114,6 +121,8 @@ def _render_detail(
 ) -> HttpResponse:
     """The agreement's page; a refused form comes back with what was typed and its errors."""
     user = request.user
+    if not permissions.can_view(agreement, user):  # a resident of its community: read-only
+        return _render_resident_detail(request, agreement)
     task = task_open_for(agreement)
     termination = selectors.termination_open_request(agreement=agreement)
     if task is None and termination is not None:
@@ -147,9 +156,37 @@ def _render_detail(
     )
 
 
+def _get_as_party(request: HttpRequest, pk: int) -> AidAgreement:
+    """The agreement for a page that acts on it or opens its internals: a resident who only
+    reads it gets the same audited 404 as anyone it is hidden from."""
+    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    if not permissions.can_view(agreement, request.user):
+        audit.record_denial(reason="not_allowed", target=agreement, request=request)
+        raise Http404
+    return agreement
+
+
+def _render_resident_detail(request: HttpRequest, agreement: AidAgreement) -> HttpResponse:
+    """What a community shows its residents: the parties, subject, period and status, the
+    signed agreement and a termination notice; no action, no task, no earlier version, no
+    attachment, and a timeline without the platform's internals."""
+    documents = selectors.agreement_documents(agreement=agreement)
+    return render(
+        request,
+        "agreements/agreement_detail_resident.html",
+        {
+            "agreement": agreement,
+            "current_documents": [
+                d for d in documents.current if d.kind in selectors.RESIDENT_DOCUMENT_KINDS
+            ],
+            "events": selectors.agreement_timeline_for_user(agreement=agreement, user=request.user),
+        },
+    )
+
+
 @require_POST
 def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    agreement = _get_as_party(request, pk)
     run_service(
         request,
         lambda: services.agreement_send(
@@ -165,7 +202,7 @@ def agreement_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    agreement = _get_as_party(request, pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, agreement, withdraw_form=form, status=400)
@@ -184,7 +221,7 @@ def agreement_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def termination_request(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    agreement = _get_as_party(request, pk)
     form = TerminationRequestForm(request.POST)
     if form.is_valid():
         ok, _result = run_service(
@@ -249,7 +286,7 @@ def _inline_pdf(stream: Any, filename: str) -> HttpResponse:
 
 
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
-    agreement = selectors.agreement_get_for_user(agreement_id=pk, user=request.user)
+    agreement = _get_as_party(request, pk)
     attachment = selectors.attachment_get(
         agreement=agreement, attachment_id=attachment_pk, user=request.user
     )

@@ -50,6 +50,11 @@ def _visible_reports(user: User) -> QuerySet[UsageReport]:
     )
 
 
+def report_list_for_user(*, user: User) -> QuerySet[UsageReport]:
+    """The usage reports `user` may see (see `_visible_reports`), with their project."""
+    return _visible_reports(user).select_related("project", "project__organization")
+
+
 def _not_found(model, pk: int, *, user: User, request: HttpRequest | None) -> Http404:
     """404 for missing and "not yours" alike; a signed-in person's look at something that
     exists but is not theirs is audited."""
