@@ -39,6 +39,13 @@ ACCORD_KEY_ENCRYPTION_KEY = (
     if DEBUG
     else env.str("ACCORD_KEY_ENCRYPTION_KEY")
 )
+# Encrypts children's identity numbers and health notes at rest (workflows.children.crypto).
+# No production default; changing it makes the stored values unreadable.
+ACCORD_FIELD_ENCRYPTION_KEY = (
+    env.str("ACCORD_FIELD_ENCRYPTION_KEY", default="development-only-field-encryption-key")
+    if DEBUG
+    else env.str("ACCORD_FIELD_ENCRYPTION_KEY")
+)
 # An external RFC 3161 time-stamping authority; empty means the platform's own unit.
 ACCORD_TSA_URL = env.str("ACCORD_TSA_URL", default="")
 # How many reverse proxies in front of the site append to X-Forwarded-For (0: none, and the
@@ -73,6 +80,9 @@ INSTALLED_APPS = [
     "workflows.activities",
     "workflows.service",
     "workflows.donations",
+    "workflows.directory",
+    "workflows.children",
+    "workflows.announcements",
     "demo",
 ]
 

@@ -36,6 +36,7 @@ from accounts.models import (
     Organization,
     OrganizationMembership,
     OrganizationRoleGroup,
+    Residency,
     User,
 )
 from accounts.roles import approver_leads_group, escalation_group
@@ -59,6 +60,8 @@ from workflows.agreements.models import (
     TerminationProcess,
     TerminationRequest,
 )
+from workflows.announcements.models import Announcement
+from workflows.children.models import ChildRecord, Visit
 from workflows.donations.flows import DonationProjectFlow
 from workflows.donations.models import DonationProject, Evidence
 from workflows.donations.selectors.totals import project_received, project_spent
@@ -964,3 +967,189 @@ def test_pdfsig_trusts_the_exported_receipts_and_usage_reports(exported, nss_db)
         assert output.count("Signature is Valid") == 1, output
         assert output.count("Certificate is Trusted") == 1, output
         assert validate_pdf(path.read_bytes()).ok, path.name
+
+
+# Communities, the directory, children's records, announcements
+
+
+def test_the_communities_residents_profile_children_and_announcements_are_there(demo_output):
+    qinghe = Community.objects.get(name="清河社区")
+    assert qinghe.description
+    residencies = {
+        r.user.username: (r.community.name, r.status)
+        for r in Residency.objects.select_related("user", "community")
+    }
+    assert residencies == {
+        "resident": ("清河社区", "confirmed"),
+        "volunteer1": ("清河社区", "confirmed"),
+        "volunteer2": ("望京社区", "pending"),
+    }
+    assert Organization.objects.get(name="阳光社区援助中心").communities_served.count() == 2
+    records = ChildRecord.objects.filter(organization__name="阳光社区援助中心")
+    assert records.count() == 2
+    assert records.filter(guardian_user__username="resident").count() == 1
+    assert Visit.objects.filter(child__in=records).count() == 3
+    states = sorted(Announcement.objects.values_list("status", "audience"))
+    assert ("draft", "everyone") in states
+    assert ("archived", "everyone") in states
+    assert {"everyone", "community", "organizations"} <= {a for s, a in states if s == "published"}
+
+
+def test_anonymous_visitors_read_the_public_pages_and_never_a_childs_name(demo_output):
+    client = Client()
+    for url, text in (
+        ("/communities/", "清河社区"),
+        ("/organizations/", "阳光社区援助中心"),
+        ("/announcements/", "欢迎使用 Accord 社区互助平台"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
+    names = list(ChildRecord.objects.values_list("name", flat=True))
+    # Every page an anonymous visitor reaches by following links from the public pages.
+    seen, queue = set(), ["/", "/start/", "/communities/", "/organizations/", "/announcements/"]
+    queue += ["/activities/", "/donations/"]
+    while queue and len(seen) < 300:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        for name in names:
+            assert name not in html, url
+        for link in re.findall(r'href="(/[^"#?]*)"', html):
+            if not link.startswith(("/static/", "/accounts/", "/i18n/", "/admin/")):
+                queue.append(link)
+    assert len(seen) > 20
+
+
+# The role matrix of seed 003 (table 1), cell by cell, through HTTP on the demo's data: each
+# role (a resident, an organization member, an administrator) is allowed what its cell says and
+# refused the rest. A refusal is a 403 or a 404, or, for the inbox, the task not offered.
+
+RESIDENT, ORG_MEMBER, ADMIN = "resident", "orgstaff", "admin"
+
+
+def _get(username: str, url: str) -> int:
+    client = Client()
+    client.force_login(user(username))
+    return client.get(url).status_code
+
+
+def _urls() -> dict[str, str]:
+    qinghe = Community.objects.get(name="清河社区")
+    ward = ChildRecord.objects.get(guardian_user__username="resident")
+    other_child = ChildRecord.objects.exclude(pk=ward.pk).get(organization=ward.organization)
+    agreement = AidAgreement.objects.filter(community=qinghe, status="active").first()
+    return {
+        "profile": reverse("accounts:profile"),
+        "community": f"/communities/{qinghe.pk}/",
+        "organizations": "/organizations/",
+        "ward": f"/children/{ward.pk}/",
+        "ward_edit": f"/children/{ward.pk}/edit/",
+        "other_child": f"/children/{other_child.pk}/",
+        "activity_new": "/activities/new/",
+        "agreement": f"/agreements/{agreement.pk}/",
+        "announcements": "/announcements/",
+        "announcement_new": "/announcements/manage/new/",
+    }
+
+
+ALLOWED, REFUSED = True, False
+MATRIX = {
+    # function: {role: [(url key, allowed)]}
+    "register, log in, keep own information": {
+        RESIDENT: [("profile", ALLOWED)],
+        ORG_MEMBER: [("profile", ALLOWED)],
+        ADMIN: [("profile", ALLOWED)],
+    },
+    "read community information": {
+        RESIDENT: [("community", ALLOWED)],
+        ORG_MEMBER: [("community", ALLOWED)],
+        ADMIN: [("community", ALLOWED)],
+    },
+    "look up aid organizations": {
+        RESIDENT: [("organizations", ALLOWED)],
+        ORG_MEMBER: [("organizations", ALLOWED)],
+        ADMIN: [("organizations", ALLOWED)],
+    },
+    "children's records": {
+        # view only: their own ward's record, no editing, no other child
+        RESIDENT: [("ward", ALLOWED), ("ward_edit", REFUSED), ("other_child", REFUSED)],
+        # edit their own organization's records
+        ORG_MEMBER: [("ward", ALLOWED), ("ward_edit", ALLOWED), ("other_child", ALLOWED)],
+        # full management
+        ADMIN: [("ward", ALLOWED), ("ward_edit", ALLOWED), ("other_child", ALLOWED)],
+    },
+    "activities: publish / manage": {
+        RESIDENT: [("activity_new", REFUSED)],
+        ORG_MEMBER: [("activity_new", ALLOWED)],
+    },
+    "aid agreements": {
+        # view (their community's); requesting a termination is refused (POST, below)
+        RESIDENT: [("agreement", ALLOWED)],
+        ORG_MEMBER: [("agreement", ALLOWED)],
+        ADMIN: [("agreement", ALLOWED)],
+    },
+    "announcements": {
+        RESIDENT: [("announcements", ALLOWED), ("announcement_new", REFUSED)],
+        ORG_MEMBER: [("announcements", ALLOWED), ("announcement_new", REFUSED)],
+        ADMIN: [("announcements", ALLOWED), ("announcement_new", ALLOWED)],
+    },
+}
+CELLS = [
+    (function, role, key, allowed)
+    for function, roles in MATRIX.items()
+    for role, checks in roles.items()
+    for key, allowed in checks
+]
+
+
+@pytest.mark.parametrize(("function", "role", "key", "allowed"), CELLS)
+def test_the_role_matrix_page_by_page(demo, function, role, key, allowed):
+    status = _get(role, _urls()[key])
+    if allowed:
+        assert status == 200, (function, role, key, status)
+    else:
+        assert status in (403, 404), (function, role, key, status)
+
+
+def test_the_role_matrix_activities_register_and_review(demo):
+    """A resident registers for an activity; only the administrator's side (the approvers)
+    is offered the review of the one waiting; an organization member publishes (above)."""
+    # `resident` already holds places at the open ones: another resident registers.
+    person = "volunteer2"
+    published = Activity.objects.filter(status="published").exclude(
+        registrations__person__username=person
+    )
+    activity = next(a for a in published if a.places_left > 0 and not a.needs_review)
+    client = Client()
+    client.force_login(user(person))
+    response = client.post(reverse("activities:register", args=[activity.pk]), {})
+    assert response.status_code == 302
+    assert activity.registrations.filter(person__username=person).exists()
+    waiting = Activity.objects.get(title="清河社区义诊咨询")
+    for username, offered in ((RESIDENT, False), (ORG_MEMBER, False), ("approver", True)):
+        tasks = task_list_available(user=user(username))
+        assert any(task_subject(t) == waiting for t in tasks) is offered, username
+
+
+def test_the_role_matrix_agreements_sign_and_terminate(demo):
+    """The organization signs (its signer) and requests termination (its admin); a resident
+    cannot; an administrator manages them all (the approvers decide terminations)."""
+    active = AidAgreement.objects.filter(status="active", organization__name="阳光社区援助中心")
+    agreement = active.first()
+    url = reverse("agreements:request_termination", args=[agreement.pk])
+    assert _get("orgadmin", f"/agreements/{agreement.pk}/") == 200
+    resident = Client()
+    resident.force_login(user(RESIDENT))
+    assert resident.post(url, {"reason": "x"}).status_code in (403, 404)
+    [sign] = task_list_available(user=user("orgsigner"))
+    assert sign.flow_task == AgreementFlow.sign
+    assert not [
+        t for t in task_list_available(user=user(RESIDENT)) if t.flow_task == AgreementFlow.sign
+    ]
+    assert _get(ADMIN, "/agreements/") == 200

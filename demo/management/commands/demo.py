@@ -35,6 +35,7 @@ from demo.agreements import (
     DemoAgreement,
     find_agreement,
 )
+from demo.directory import DirectoryBuilder
 from demo.donations import DonationBuilder
 from demo.inbox import InboxBuilder
 from demo.onboarding import (
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         self.changes += ActivityBuilder(users).ensure_all(timezone.now())
         self.changes += ServiceBuilder(users).ensure_all()
         self.changes += DonationBuilder(users).ensure_all()
+        self.changes += DirectoryBuilder(users).ensure_all()
         inbox = InboxBuilder(users)
         self.changes += inbox.ensure_roles()
         self.changes += inbox.ensure_absences(timezone.localdate())
