@@ -15,14 +15,19 @@ from django.db import models
 
 from .models import Document
 
-ReaderPolicy = Callable[[Any, models.Model], bool]
+ReaderPolicy = Callable[..., bool]
 
-_policies: dict[str, ReaderPolicy] = {}
+# label → (policy, whether it also takes the document)
+_policies: dict[str, tuple[ReaderPolicy, bool]] = {}
 
 
-def register_reader(model_class: type[models.Model], policy: ReaderPolicy) -> None:
-    """Let `policy(user, owner)` decide who may read documents owned by `model_class` rows."""
-    _policies[model_class._meta.concrete_model._meta.label_lower] = policy
+def register_reader(
+    model_class: type[models.Model], policy: ReaderPolicy, *, per_document: bool = False
+) -> None:
+    """Let `policy(user, owner)` decide who may read documents owned by `model_class` rows;
+    with `per_document`, `policy(user, owner, document)` (someone may read some kinds of an
+    owner's documents and not others)."""
+    _policies[model_class._meta.concrete_model._meta.label_lower] = (policy, per_document)
 
 
 def can_read(user: Any, document: Document) -> bool:
@@ -33,8 +38,11 @@ def can_read(user: Any, document: Document) -> bool:
     owner_model = document.owner_type.model_class()
     if owner_model is None:
         return False
-    policy = _policies.get(owner_model._meta.concrete_model._meta.label_lower)
-    if policy is None:
+    registered = _policies.get(owner_model._meta.concrete_model._meta.label_lower)
+    if registered is None:
         return False
+    policy, per_document = registered
     owner = owner_model._default_manager.filter(pk=document.owner_id).first()
-    return owner is not None and bool(policy(user, owner))
+    if owner is None:
+        return False
+    return bool(policy(user, owner, document) if per_document else policy(user, owner))

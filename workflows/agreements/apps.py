@@ -45,12 +45,18 @@ class AgreementsConfig(AppConfig):
         register_kind(pdfs.AGREEMENT, _("Aid agreement"))
         register_kind(pdfs.AGREEMENT_EVIDENCE, _("Agreement evidence summary"))
         register_kind(pdfs.TERMINATION_NOTICE, _("Termination notice"))
+        # The parties read every document of their agreement; a resident of its community
+        # reads the agreement and a termination notice, not the signing evidence.
         register_reader(
             AidAgreement,
-            lambda user, agreement: (
+            lambda user, agreement, document: (
                 permissions.can_view(agreement, user)
-                or permissions.can_view_as_resident(agreement, user)
+                or (
+                    document.kind in (pdfs.AGREEMENT, pdfs.TERMINATION_NOTICE)
+                    and permissions.can_view_as_resident(agreement, user)
+                )
             ),
+            per_document=True,
         )
         register_state_labels(AidAgreement, AidAgreement.Status.choices)
         # A community's public page (workflows.directory) names the organizations it works with.

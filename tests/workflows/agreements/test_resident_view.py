@@ -12,9 +12,11 @@ import audit.services as audit
 from accounts.models import Residency
 from audit.models import AuditEvent
 from documents.access import can_read
+from documents.models import Document
 from tests.factories import CommunityFactory, UserFactory
 from workflows.agreements import permissions, selectors
 from workflows.agreements.models import AidAgreement
+from workflows.agreements.pdfs import AGREEMENT_EVIDENCE
 
 Status = AidAgreement.Status
 
@@ -182,3 +184,16 @@ def test_the_resident_list_costs_the_same_queries_at_1_and_20_agreements(
     assert page.count("帮扶协议 expired") == 19
     assert "帮扶协议 draft" not in page
     assert one == twenty
+
+
+def test_the_resident_reads_the_agreement_but_not_its_signing_evidence(active, resident):
+    evidence = Document.objects.get(pk=active.document.pk)
+    evidence.pk = None
+    evidence.kind = AGREEMENT_EVIDENCE
+    evidence.verification_code = "EVIDENCE0001"
+    evidence.document_code = "EVIDENCE0001"
+    evidence.save()
+
+    assert can_read(resident, active.document)
+    assert not can_read(resident, evidence)
+    assert can_read(active.initiator, evidence)  # a party reads it
