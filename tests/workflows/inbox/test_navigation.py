@@ -59,11 +59,13 @@ def test_organization_members_find_agreements_and_their_applications(client, sta
     assert reverse("onboarding:list") in nav
 
 
-def test_residents_find_their_applications_and_not_agreements(client, applicant):
+def test_residents_find_their_applications_and_their_communitys_agreements(client, applicant):
+    # Residents read the agreements of the community they live in (issue 14); the list
+    # tells one whose residency is not confirmed why it is empty.
     nav = nav_of(client, applicant)
     assert reverse("onboarding:list") in nav
     assert reverse("inbox:index") in nav
-    assert reverse("agreements:list") not in nav
+    assert reverse("agreements:list") in nav
 
 
 def test_approvers_find_agreements_applications_and_the_inbox_with_its_count(
