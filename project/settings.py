@@ -155,6 +155,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,
         prepare_threshold=int(_prepare_threshold) if _prepare_threshold.isdigit() else None,
+        # No JIT: the inbox's task query joins every flow's subject (50-odd joins), which
+        # PostgreSQL then judges costly enough to compile: 6 s of LLVM for a query that runs in
+        # milliseconds on empty tables. Accord's queries are small; compiling never pays.
+        options="-c jit=off",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
