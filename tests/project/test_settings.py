@@ -71,7 +71,24 @@ def test_postgresql_keeps_connections_and_prepares_repeated_queries():
         DATABASE_PREPARE_THRESHOLD=None,
     )
 
-    assert value == repr((60, True, {"server_side_binding": True, "prepare_threshold": 5}))
+    assert value == repr(
+        (
+            60,
+            True,
+            {"server_side_binding": True, "prepare_threshold": 5, "options": "-c jit=off"},
+        )
+    )
+
+
+def test_postgresql_runs_without_jit(db):
+    """The inbox's many-join task query must not be compiled (6 s of LLVM per query)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler():
