@@ -17,6 +17,7 @@ from . import permissions, services
 from .forms.donations import ConfirmForm, DonationForm, PledgeForm, VoidForm
 from .models import Donation, DonationProject
 from .selectors import donations as selectors
+from .selectors import projects as project_selectors
 from .selectors.totals import project_received
 
 Status = Donation.Status
@@ -92,7 +93,7 @@ def donation_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def donation_record(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.donation_project_get_for_staff(
+    project = project_selectors.project_get_for_manager(
         project_id=pk, user=request.user, request=request
     )
     form = DonationForm(request.POST or None)

@@ -19,6 +19,7 @@ from workflows.inbox.web import expected_status, run_service
 from . import permissions, services
 from .forms.reports import EvidenceForm, ExpenditureForm, ReportForm
 from .models import UsageReport
+from .selectors import projects as project_selectors
 from .selectors import reports as selectors
 
 Status = UsageReport.Status
@@ -103,7 +104,9 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def report_create(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.project_get_for_reporting(project_id=pk, user=request.user, request=request)
+    project = project_selectors.project_get_for_manager(
+        project_id=pk, user=request.user, request=request
+    )
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ok, report = run_service(

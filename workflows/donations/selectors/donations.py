@@ -97,14 +97,3 @@ def donation_get_for_admin(
     if not permissions.can_void_donation(donation, user):
         _refuse(user, donation, request)
     return donation
-
-
-def donation_project_get_for_staff(
-    *, project_id: int, user: User, request: HttpRequest | None = None
-) -> DonationProject:
-    """A project whose organization `user` belongs to (recording donations); 404 for anyone
-    else, the refusal audited."""
-    project = donation_project_get_internal(project_id=project_id, user=user, request=request)
-    if not permissions.can_manage(project, user):
-        _refuse(user, project, request)
-    return project

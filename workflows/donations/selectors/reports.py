@@ -137,16 +137,6 @@ def evidence_get_for_user(
     return evidence
 
 
-def project_get_for_reporting(
-    *, project_id: int, user: User, request: HttpRequest | None = None
-) -> DonationProject:
-    """A project whose organization `user` writes reports for (404 otherwise, audited)."""
-    project = DonationProject.objects.select_related("organization").filter(pk=project_id).first()
-    if project is None or not permissions.can_manage(project, user):
-        raise _not_found(DonationProject, project_id, user=user, request=request)
-    return project
-
-
 def report_timeline_for_user(*, report: UsageReport, user: User) -> QuerySet[AuditEvent] | list:
     events = audit_event_list_for_targets(targets=[report], viewer=user)
     if permissions.sees_internal_events(user):
