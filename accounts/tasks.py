@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 
-@shared_task(bind=True, acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(bind=True, acks_late=True, ignore_result=True, time_limit=60, soft_time_limit=50)
 def send_notification_emails(
     self, notification_ids: list[int], messages: list[list] | None = None
 ) -> int:

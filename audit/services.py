@@ -1,6 +1,7 @@
 """Appending to the audit log. `record` is the one way in; nothing ever updates a row."""
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -162,14 +163,11 @@ def _append(events: list[AuditEvent]) -> None:
         _append_chunk(events[start : start + _APPEND_CHUNK])
 
 
-def _append_chunk(events: list[AuditEvent]) -> None:
-    """One statement: `chain.hash_template` gives each event's text around the hash before
-    it, and a recursive query chains them. RETURNING gives the keys and hashes back. Same
-    rule as `chain.compute_hash`, which `verify_audit` applies."""
-    if not events:
-        return
-    postgresql = connection.vendor == "postgresql"
-    head, head_params, digest = _APPEND_SQL[postgresql]
+@functools.cache
+def _append_statement(postgresql: bool, count: int) -> tuple[list[Any], str]:
+    """The columns `_append_chunk` fills and its statement for `count` events, built once
+    (every service appends through it; building it took as long as running it)."""
+    head, _head_params, digest = _APPEND_SQL[postgresql]
     meta = AuditEvent._meta
     columns = [
         f for f in meta.concrete_fields if f is not meta.pk and f.name not in ("prev_hash", "hash")
@@ -178,21 +176,15 @@ def _append_chunk(events: list[AuditEvent]) -> None:
     placeholders = ", ".join(
         f"CAST(%s AS {f.cast_db_type(connection)})" if postgresql else "%s" for f in columns
     )
-    links: list[Any] = []
-    rows: list[Any] = []
-    for number, event in enumerate(events, 1):
-        links += [number, *hash_template(event)]
-        rows.append(number)
-        rows += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
     quote = connection.ops.quote_name
     names = [f"v{index}" for index in range(len(columns))]
     chain_step = digest.format(prefix="links.prefix", prev="chained.hash", suffix="links.suffix")
     # Built from the model's own columns; every value is a parameter.
     sql = (
         "WITH RECURSIVE links (n, prefix, suffix) AS (VALUES "  # noqa: S608 - no value spliced
-        + ", ".join(["(%s, %s, %s)"] * len(events))
+        + ", ".join(["(%s, %s, %s)"] * count)
         + f"), given (n, {', '.join(names)}) AS (VALUES "
-        + ", ".join([f"(%s, {placeholders})"] * len(events))
+        + ", ".join([f"(%s, {placeholders})"] * count)
         + "), chained (n, prev_hash, hash) AS ("
         + f"SELECT 0, '', {head} UNION ALL SELECT links.n, chained.hash, {chain_step}"
         + " FROM links JOIN chained ON links.n = chained.n + 1) "
@@ -203,6 +195,24 @@ def _append_chunk(events: list[AuditEvent]) -> None:
         + ", chained.prev_hash, chained.hash FROM given JOIN chained ON chained.n = given.n"
         + " ORDER BY given.n RETURNING id, prev_hash, hash"
     )
+    return columns, sql
+
+
+def _append_chunk(events: list[AuditEvent]) -> None:
+    """One statement: `chain.hash_template` gives each event's text around the hash before
+    it, and a recursive query chains them. RETURNING gives the keys and hashes back. Same
+    rule as `chain.compute_hash`, which `verify_audit` applies."""
+    if not events:
+        return
+    postgresql = connection.vendor == "postgresql"
+    columns, sql = _append_statement(postgresql, len(events))
+    links: list[Any] = []
+    rows: list[Any] = []
+    for number, event in enumerate(events, 1):
+        links += [number, *hash_template(event)]
+        rows.append(number)
+        rows += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
+    head_params = _APPEND_SQL[postgresql][1]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*links, *rows, *head_params])
         stored = cursor.fetchall()

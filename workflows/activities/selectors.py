@@ -1,17 +1,16 @@
 """What each person may see of activities and registrations, as querysets."""
 
 import datetime
+import functools
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -245,18 +244,46 @@ def activity_for_registration(*, activity_id: int, person: User) -> Activity:
     """The activity's row, locked, with what registering `person` must know of them in the
     same statement: `blocked_id`, the organization's block on them that applies today (or
     None), and `already_registered`, whether they hold an active registration. Every
-    registration for the activity waits for this lock, so both answers are exact."""
-    today = timezone.localdate()
-    blocks = BlockedPerson.objects.filter(
-        organization_id=OuterRef("organization_id"), person=person
-    ).filter(Q(until__isnull=True) | Q(until__gte=today))
-    active = Registration.objects.filter(
-        activity_id=OuterRef("pk"), person=person, status__in=Registration.ACTIVE
+    registration for the activity waits for this lock, so both answers are exact.
+
+    Written in SQL (built once from the models): every registration runs it, and the ORM
+    took longer to build and compile it than the database took to run it (measured with
+    bench/registrations.py: 3 ms of 12 per registration)."""
+    statuses = list(Registration.ACTIVE)
+    params = [person.pk, timezone.localdate(), person.pk, *statuses, activity_id]
+    found = list(Activity.objects.raw(_registration_lock_sql(len(statuses)), params))
+    if not found:
+        raise Activity.DoesNotExist
+    return found[0]
+
+
+@functools.cache
+def _registration_lock_sql(statuses: int) -> str:
+    quote = connection.ops.quote_name
+    activity, blocked, registration = (
+        model._meta for model in (Activity, BlockedPerson, Registration)
     )
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    locking = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
+    # Built from the models' own tables and columns; every value is a parameter.
     return (
-        Activity.objects.select_for_update(of=("self",))
-        .annotate(blocked_id=Subquery(blocks.values("pk")[:1]), already_registered=Exists(active))
-        .get(pk=activity_id)
+        "SELECT "  # noqa: S608 - no value spliced
+        + ", ".join(f"a.{quote(field.column)}" for field in activity.concrete_fields)
+        + f", (SELECT b.{column(blocked, 'id')} FROM {quote(blocked.db_table)} b"  # noqa: S608
+        + f" WHERE b.{column(blocked, 'organization')} = a.{column(activity, 'organization')}"
+        + f" AND b.{column(blocked, 'person')} = %s"
+        + f" AND (b.{column(blocked, 'until')} IS NULL OR b.{column(blocked, 'until')} >= %s)"
+        + " LIMIT 1) AS blocked_id"
+        + f", EXISTS (SELECT 1 FROM {quote(registration.db_table)} r"  # noqa: S608
+        + f" WHERE r.{column(registration, 'activity')} = a.{column(activity, 'id')}"
+        + f" AND r.{column(registration, 'person')} = %s"
+        + f" AND r.{column(registration, 'status')} IN ({', '.join(['%s'] * statuses)})"
+        + ") AS already_registered"
+        + f" FROM {quote(activity.db_table)} a WHERE a.{column(activity, 'id')} = %s"
+        + locking
     )
 
 
