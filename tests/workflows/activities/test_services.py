@@ -326,6 +326,59 @@ def test_a_blocked_person_is_refused_neutrally_and_the_refusal_is_audited(approv
     services.registration_create(activity_id=activity.pk, actor=person)
 
 
+def test_the_registration_lock_statement_reads_the_block_and_the_registration_exactly(approver):
+    """`activity_for_registration` (SQL): a block for good or ending today applies, one that
+    ended yesterday or another organization's does not; only an active registration counts."""
+    from django.db import transaction
+
+    activity, _staff = published_activity(approver)
+    other, _other_staff = published_activity(approver)
+    admin = UserFactory()
+    today = timezone.localdate()
+    cases = {
+        "for good": (activity.organization, None),
+        "ends today": (activity.organization, today),
+        "ended yesterday": (activity.organization, today - datetime.timedelta(days=1)),
+        "another organization": (other.organization, None),
+        "none": (None, None),
+    }
+    people = {}
+    for label, (organization, until) in cases.items():
+        people[label] = person = UserFactory()
+        if organization is not None:
+            BlockedPerson.objects.create(
+                organization=organization, person=person, reason="x", until=until, created_by=admin
+            )
+    with transaction.atomic():
+        read = {
+            label: selectors.activity_for_registration(activity_id=activity.pk, person=person)
+            for label, person in people.items()
+        }
+    blocked = {label: found.blocked_id is not None for label, found in read.items()}
+    assert blocked == {
+        "for good": True,
+        "ends today": True,
+        "ended yesterday": False,
+        "another organization": False,
+        "none": False,
+    }
+    assert read["none"].title == activity.title  # the activity's own columns come along
+    person = people["none"]
+    registration = services.registration_create(activity_id=activity.pk, actor=person)
+
+    def already() -> bool:
+        with transaction.atomic():
+            return selectors.activity_for_registration(
+                activity_id=activity.pk, person=person
+            ).already_registered
+
+    assert already()
+    services.registration_withdraw(registration_id=registration.pk, actor=person)
+    assert not already()
+    with pytest.raises(Activity.DoesNotExist), transaction.atomic():
+        selectors.activity_for_registration(activity_id=activity.pk + 1000, person=person)
+
+
 def test_an_invitation_code_admits_after_the_deadline_without_review_and_runs_out(approver):
     activity, staff = published_activity(approver, capacity=5, needs_review=True)
     services.invitation_code_create(
