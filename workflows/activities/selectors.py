@@ -251,14 +251,16 @@ def activity_for_registration(*, activity_id: int, person: User) -> Activity:
     bench/registrations.py: 3 ms of 12 per registration)."""
     statuses = list(Registration.ACTIVE)
     params = [person.pk, timezone.localdate(), person.pk, *statuses, activity_id]
-    found = list(Activity.objects.raw(_registration_lock_sql(len(statuses)), params))
+    sql = _registration_lock_sql(connection.vendor, len(statuses))
+    found = list(Activity.objects.raw(sql, params))
     if not found:
         raise Activity.DoesNotExist
     return found[0]
 
 
 @functools.cache
-def _registration_lock_sql(statuses: int) -> str:
+def _registration_lock_sql(vendor: str, statuses: int) -> str:
+    """`activity_for_registration`'s statement on `vendor`'s database, for `statuses` states."""
     quote = connection.ops.quote_name
     activity, blocked, registration = (
         model._meta for model in (Activity, BlockedPerson, Registration)
