@@ -18,11 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
-import audit.services as audit
 from accounts.selectors import organizations_of
 from workflows.inbox.registry import panels_for
 from workflows.inbox.selectors import task_open_for, task_url_for
-from workflows.inbox.web import expected_status, run_service, submit_if_asked, submitting
+from workflows.inbox.web import (
+    expected_status,
+    organizations_or_404,
+    run_service,
+    submit_if_asked,
+    submitting,
+)
 
 from . import permissions, selectors, services
 from .forms import ActivityFilterForm, ActivityForm, ReasonForm, RegisterForm
@@ -330,10 +335,7 @@ def _submit_or_show(request: HttpRequest, activity: Activity) -> HttpResponse:
 
 
 def activity_create(request: HttpRequest) -> HttpResponse:
-    organizations = organizations_of(user=request.user).order_by("name")
-    if not organizations.exists():
-        audit.record_denial(reason="not_allowed", request=request)
-        raise Http404
+    organizations = organizations_or_404(request)
     wanted = request.GET.get("organization", "")
     form = ActivityForm(
         request.POST or None,

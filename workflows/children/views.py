@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 import audit.services as audit
 from accounts.selectors import organizations_of
 from workflows.inbox.exports import spreadsheet_response
-from workflows.inbox.web import expected_status, run_service
+from workflows.inbox.web import expected_status, organizations_or_404, run_service
 
 from . import permissions, selectors, services
 from .forms import (
@@ -68,10 +68,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters()
 def child_create(request: HttpRequest) -> HttpResponse:
-    organizations = organizations_of(user=request.user).order_by("name")
-    if not organizations.exists():
-        audit.record_denial(reason="not_allowed", request=request)
-        raise Http404
+    organizations = organizations_or_404(request)
     form = ChildRecordForm(
         request.POST or None,
         request.FILES or None,

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -13,8 +14,19 @@ from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 
 import audit.services as audit
+from accounts.selectors import organizations_of
 
 from .services import TaskUnavailable
+
+
+def organizations_or_404(request: HttpRequest) -> QuerySet:
+    """The organizations `request.user` belongs to, by name, for a page only their members
+    use; someone in none gets a 404, and the refusal is audited."""
+    organizations = organizations_of(user=request.user).order_by("name")
+    if not organizations.exists():
+        audit.record_denial(reason="not_allowed", request=request)
+        raise Http404
+    return organizations
 
 
 def validation_messages(error: ValidationError) -> list[str]:

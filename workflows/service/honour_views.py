@@ -11,10 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-import audit.services as audit
-from accounts.selectors import organizations_of
 from workflows.inbox.selectors import task_open_for
-from workflows.inbox.web import expected_status, run_service, submit_if_asked, submitting
+from workflows.inbox.web import (
+    expected_status,
+    organizations_or_404,
+    run_service,
+    submit_if_asked,
+    submitting,
+)
 
 from . import selectors, services
 from .forms import HonourHoursForm
@@ -25,10 +29,7 @@ Status = HonourHours.Status
 
 
 def honour_list(request: HttpRequest) -> HttpResponse:
-    organizations = organizations_of(user=request.user).order_by("name")
-    if not organizations.exists():
-        audit.record_denial(reason="not_allowed", request=request)
-        raise Http404
+    organizations_or_404(request)  # for members of an organization only
     status = request.GET.get("status", "")
     if status not in Status.values:
         status = ""
@@ -52,10 +53,7 @@ def _submit_or_show(request: HttpRequest, entry: HonourHours) -> HttpResponse:
 
 
 def honour_create(request: HttpRequest) -> HttpResponse:
-    organizations = organizations_of(user=request.user).order_by("name")
-    if not organizations.exists():
-        audit.record_denial(reason="not_allowed", request=request)
-        raise Http404
+    organizations = organizations_or_404(request)
     form = HonourHoursForm(
         request.POST or None,
         request.FILES or None,
