@@ -3,7 +3,6 @@ films the ticket image the resident downloaded, the page's scanner reads the QR 
 video (headless Chromium has no BarcodeDetector, so the vendored jsQR decodes the frames), and
 the staff see the person's name, then "already checked in" while the ticket stays in view."""
 
-import io
 import os
 
 import pytest
@@ -12,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from tests.e2e.camera import fake_camera_args, still_video
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.e2e.helpers import expect, log_in, translator
 from tests.factories import UserFactory
@@ -20,27 +20,6 @@ from workflows.activities import services
 from workflows.activities.models import Registration
 
 pytestmark = pytest.mark.e2e
-
-Image = pytest.importorskip("PIL.Image")
-
-# The fake camera's picture: 640 × 480, as a phone's preview might be scaled.
-FRAME_WIDTH, FRAME_HEIGHT = 640, 480
-
-
-def y4m_video(png: bytes, frames: int = 5) -> bytes:
-    """A still video (YUV4MPEG2, 4:2:0) of `png` centred on white: what Chromium's fake
-    camera plays over and over."""
-    picture = Image.open(io.BytesIO(png)).convert("L")
-    picture.thumbnail((FRAME_HEIGHT - 40, FRAME_HEIGHT - 40))
-    frame = Image.new("L", (FRAME_WIDTH, FRAME_HEIGHT), 255)
-    frame.paste(
-        picture,
-        ((FRAME_WIDTH - picture.width) // 2, (FRAME_HEIGHT - picture.height) // 2),
-    )
-    # Black and white carry no colour: both chroma planes stay at their neutral value.
-    chroma = bytes([128]) * (FRAME_WIDTH // 2 * FRAME_HEIGHT // 2 * 2)
-    header = f"YUV4MPEG2 W{FRAME_WIDTH} H{FRAME_HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode()
-    return header + b"".join(b"FRAME\n" + frame.tobytes() + chroma for _ in range(frames))
 
 
 @pytest.fixture
@@ -69,15 +48,10 @@ def browser(ticket, tmp_path):
         pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     video = tmp_path / "ticket.y4m"
-    video.write_bytes(y4m_video(ticket[2]))
-    camera = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
+    video.write_bytes(still_video(ticket[2]))
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + camera
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
         )
         try:
             yield browser
