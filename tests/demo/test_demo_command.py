@@ -13,14 +13,12 @@ import subprocess
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -51,6 +49,7 @@ from signing.services import (
     root_certificate_pem,
     validate_pdf,
 )
+from tests.demo.conftest import run_demo
 from workflows.activities.flows import ActivityFlow
 from workflows.activities.models import Activity, BlockedPerson, InvitationCode, Registration
 from workflows.agreements.flows import AgreementFlow, TerminationFlow
@@ -126,31 +125,6 @@ needs_pdfsig = pytest.mark.skipif(
     not (shutil.which("pdfsig") and shutil.which("certutil")),
     reason="poppler-utils and libnss3-tools are not installed (make setup installs them)",
 )
-
-
-def run_demo() -> str:
-    out = StringIO()
-    call_command("demo", stdout=out)
-    return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("demo-media")
-    # Argon2 is slow on purpose; the demo's accounts and signatures would dominate the run.
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast),
-        transaction.atomic(),
-    ):
-        yield SimpleNamespace(output=run_demo(), today=timezone.localdate())
-        transaction.set_rollback(True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(demo, db):
-    """Replaces tests/conftest.py's per-test media folder: the files are the demo's."""
 
 
 @pytest.fixture
