@@ -56,13 +56,19 @@ def _orm_beside_playwright(monkeypatch):
 
 
 @pytest.fixture
-def browser():
+def browser_args() -> list[str]:
+    """Chromium's switches beyond CHROMIUM_ARGS; a journey overrides it (a fake camera, say)."""
+    return []
+
+
+@pytest.fixture
+def browser(browser_args):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *browser_args]
         )
         try:
             yield browser

@@ -3,16 +3,13 @@ films the ticket image the resident downloaded, the page's scanner reads the QR 
 video (headless Chromium has no BarcodeDetector, so the vendored jsQR decodes the frames), and
 the staff see the person's name, then "already checked in" while the ticket stays in view."""
 
-import os
-
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from tests.e2e.camera import fake_camera_args, still_video
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import expect, log_in, translator
 from tests.factories import UserFactory
 from tests.workflows.activities.helpers import published_activity
@@ -42,22 +39,11 @@ def ticket(transactional_db, language):
 
 
 @pytest.fixture
-def browser(ticket, tmp_path):
-    """Chromium whose camera films the ticket (and asks nobody for permission)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def browser_args(ticket, tmp_path) -> list[str]:
+    """A camera that films the ticket (and asks nobody for permission)."""
     video = tmp_path / "ticket.y4m"
     video.write_bytes(still_video(ticket[2]))
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()  # as the shared browser fixture does (see conftest.py)
+    return fake_camera_args(video)
 
 
 @pytest.mark.parametrize(("width", "language"), [(PHONE, "zh-hans"), (PHONE, "en")])
