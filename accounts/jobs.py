@@ -9,3 +9,9 @@ from . import services
 def notifications_daily_digest() -> int:
     """The daily email for those who chose a digest of their notifications."""
     return services.notification_digests_send()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
+def notifications_email_overdue() -> int:
+    """The notification emails that a web process could not queue."""
+    return services.notification_emails_overdue_send()

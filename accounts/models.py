@@ -356,6 +356,14 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
+        # What the email jobs look for: the notifications not emailed yet, by age.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True),
+                name="notification_unsent",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm
 
 import audit.services as audit
 
-from . import permissions, selectors
+from . import outbox, permissions, selectors
 from .backends import forget_permissions
 from .emails import send_notification_digest
 from .models import (
@@ -377,8 +377,9 @@ def notify_many(*, notices: Iterable[dict[str, Any]]) -> list[Notification]:
 
 
 class _PendingEmails:
-    """The notifications to email that one transaction created inside the same savepoints:
-    one task, queued when it commits, with what each email says."""
+    """The notifications to email that one transaction created inside the same savepoints,
+    with what each email says: handed to the outbox's dispatcher when it commits (sent at once
+    when tasks run eagerly)."""
 
     __slots__ = ("messages",)
 
@@ -386,7 +387,11 @@ class _PendingEmails:
         self.messages: list[list] = []
 
     def __call__(self) -> None:
-        send_notification_emails.delay([m[0] for m in self.messages], self.messages)
+        if send_notification_emails.app.conf.task_always_eager:
+            # No broker: nothing to spare it, and tests see the emails at once.
+            send_notification_emails.delay([m[0] for m in self.messages], self.messages)
+        else:
+            outbox.dispatcher.submit(self.messages)
 
 
 def _email_after_commit(notification: Notification) -> None:
@@ -437,6 +442,10 @@ def notification_mark_all_read(*, user: User) -> int:
     )
 
 
+OVERDUE_AFTER = datetime.timedelta(minutes=15)
+OVERDUE_WITHIN = datetime.timedelta(days=1)
+
+
 def notification_digests_send() -> int:
     """Email each person who chose the daily digest one message listing their notifications not
     emailed yet, in their language; return how many messages were sent.
@@ -455,6 +464,32 @@ def notification_digests_send() -> int:
         .order_by("recipient_id")
     )
     return sum(_digest_send(recipient_id=pk) for pk in list(recipient_ids))
+
+
+def notification_emails_overdue_send(
+    *, older_than: datetime.timedelta = OVERDUE_AFTER, within: datetime.timedelta = OVERDUE_WITHIN
+) -> int:
+    """Queue the emails of notifications that their web process could not hand to the broker
+    (it was down, or the process ended before its dispatcher's window did): those of people who
+    chose an email for each notification, not emailed yet, created between `within` and
+    `older_than` ago (a younger one may still be on its way; an older one has been tried for a
+    day). One task per `outbox.CHUNK`; each task reads what is still unsent, so a notification
+    emailed meanwhile is not emailed twice. Returns how many notifications were queued."""
+    now = timezone.now()
+    overdue = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lt=now - older_than,
+            created_at__gte=now - within,
+            recipient__notification_email=User.NotificationEmail.EACH,
+        )
+        .exclude(recipient__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(overdue), outbox.CHUNK):
+        send_notification_emails.delay(overdue[start : start + outbox.CHUNK])
+    return len(overdue)
 
 
 @transaction.atomic

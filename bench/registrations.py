@@ -8,9 +8,11 @@ registrations from 8 concurrent clients: 8 threads, each with its own persistent
 connection (as a server's worker threads keep theirs), working through the 50 together. Each
 Accord registration is what the register request does: load the user afresh and call
 `services.registration_create` (the activity's row lock, permission check, the counter, the
-audit event and the notice, its email queued for the Celery workers on Redis — a database
-of its own, `--broker`, purged at the end — as a server queues it; the workers' sending is
-not the request's time).
+audit event and the notice, its email handed to the outbox's dispatcher as a server's request
+hands it, which queues one Celery task per half-second window for the workers on Redis — a
+database of its own, `--broker`, purged at the end; the workers' sending is not the request's
+time). The dispatcher's publishing during the 50 counts (it takes the same interpreter); the
+last window's, after the 50 returned, does not, and the next side starts only once it is done.
 
 Correctness, checked on every round: exactly 10 approved and 40 waitlisted, in arrival
 order (the approved are the first 10 by pk, `created_at` rises with pk, and the waiting list
@@ -310,8 +312,12 @@ def check_withdrawals(clients: "Clients | ProcessClients", activity_id: int) -> 
 
 
 def one_round(bench: Bench, clients: "Clients | ProcessClients", make) -> tuple[float, float, int]:
+    from accounts import outbox
+
     activity = bench.published_activity()
     seconds, _ = clients.run([make(activity.pk, person) for person in bench.residents])
+    if not outbox.dispatcher.wait_idle(timeout=60):
+        raise SystemExit("the outbox's dispatcher did not hand the emails on within a minute")
     return seconds, clients.cpu, activity.pk
 
 

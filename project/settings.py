@@ -283,6 +283,9 @@ ACCORD_AGREEMENT_REMINDER_DAYS = env.list(
 )
 # The hour (in TIME_ZONE) at which the daily digest of notifications goes out.
 ACCORD_DIGEST_HOUR = env.int("ACCORD_DIGEST_HOUR", default=8)
+# With a broker, notification emails are queued this many seconds after the transaction that
+# created them commits, one task for all created meanwhile in the process (accounts/outbox.py).
+ACCORD_EMAIL_BATCH_SECONDS = env.float("ACCORD_EMAIL_BATCH_SECONDS", default=0.5)
 # Task time limits, overriding a node's own: ACCORD_DUE_<FLOW>_<NODE>=<days>, "w" for working
 # days (ACCORD_DUE_ONBOARDING_REVIEW=3w, ACCORD_DUE_AGREEMENTS_SIGN=10); see inbox/deadlines.py.
 ACCORD_TASK_DUE = {
@@ -295,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "accounts.jobs.notifications_daily_digest",
         "schedule": crontab(hour=ACCORD_DIGEST_HOUR, minute=0),
+    },
+    # Notification emails a web process could not queue (the broker down, the process gone).
+    "notifications-email-overdue": {
+        "task": "accounts.jobs.notifications_email_overdue",
+        "schedule": 900.0,
     },
     # Reminders, due notices and escalations of task deadlines (idempotent, one step per task).
     "inbox-deadlines": {
