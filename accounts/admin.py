@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 
 from audit.admin import ReadOnlyAdminMixin
 
-from .models import Community, Organization, User
+from .models import Community, Organization, UnqueuedTask, User
 
 
 @admin.register(User)
@@ -42,3 +42,10 @@ class OrganizationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class CommunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "district")
     search_fields = ("name",)
+
+
+@admin.register(UnqueuedTask)
+class UnqueuedTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the broker refused while it was down; the tasks-unqueued job queues and removes it."""
+
+    list_display = ("task", "args", "created_at", "attempts", "error")

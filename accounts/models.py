@@ -367,3 +367,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class UnqueuedTask(models.Model):
+    """A Celery task that could not be queued when its transaction committed (the broker was
+    down); the `tasks-unqueued` beat job queues it and removes it (accounts/queueing.py)."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("task not queued yet")
+        verbose_name_plural = _("tasks not queued yet")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.task

@@ -11,7 +11,8 @@ from audit.context import current_request
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-app = Celery("accord")
+# Tasks queued on commit that the broker refuses are kept, not raised (accounts/queueing.py).
+app = Celery("accord", task_cls="accounts.queueing:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Beat jobs of the process apps (jobs.py call services; tasks.py are what services enqueue).

@@ -304,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.jobs.notifications_email_overdue",
         "schedule": 900.0,
     },
+    # Tasks kept because the broker was down when their transaction committed.
+    "tasks-unqueued": {
+        "task": "accounts.jobs.tasks_unqueued",
+        "schedule": 300.0,
+    },
     # Reminders, due notices and escalations of task deadlines (idempotent, one step per task).
     "inbox-deadlines": {
         "task": "workflows.inbox.jobs.inbox_deadlines",

@@ -1,0 +1,160 @@
+"""A broker that is down when a transaction commits: the person's action stands and their page
+answers as usual; the task is kept and queued by the tasks-unqueued job once the broker is back."""
+
+import logging
+
+import pytest
+from celery import current_app
+from celery.app.task import Task
+from django.conf import settings
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError
+
+from accounts.jobs import tasks_unqueued
+from accounts.models import UnqueuedTask
+from accounts.queueing import OutboxTask, unqueued_tasks_queue
+from documents.models import Document
+from tests.conftest import platform_pki
+from workflows.onboarding.models import OrganizationApplication
+from workflows.onboarding.tasks import issue_approval_letter
+
+from .test_outbox import Recorder
+
+pytestmark = pytest.mark.django_db
+
+
+class Broker:
+    """Stands in for the broker: down (publishing raises as kombu does) or up (tasks run
+    eagerly, as a worker would run them)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.apply_async = Task.apply_async
+
+    def down(self) -> None:
+        self.monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+
+        def refused(task, *args, **kwargs):
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        self.monkeypatch.setattr(Task, "apply_async", refused)
+
+    def up(self) -> None:
+        self.monkeypatch.setitem(current_app.conf, "task_always_eager", True)
+        self.monkeypatch.setattr(Task, "apply_async", self.apply_async)
+
+
+@pytest.fixture(autouse=True)
+def _platform_pki(request):
+    platform_pki(request)  # the approval letter is signed by the platform
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    return Broker(monkeypatch)
+
+
+def letters(application):
+    organization = str(application.organization_id)
+    return Document.objects.filter(kind="approval_letter", owner_id=organization)
+
+
+def test_approving_while_the_broker_is_down_stands_and_the_letter_follows_when_it_is_back(
+    client, submitted_application, approver, broker, django_capture_on_commit_callbacks, caplog
+):
+    from tests.workflows.onboarding.helpers import open_task
+
+    client.force_login(approver)
+    task = open_task(submitted_application)
+    client.post(reverse("inbox:claim", args=[task.pk]))
+    task_url = reverse("onboarding_flow:review:execute", args=[task.process_id, task.pk])
+    broker.down()
+
+    with (
+        caplog.at_level(logging.ERROR, logger="accounts.queueing"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(task_url, {"decision": "approve", "comment": ""})
+
+    assert response.status_code == 302
+    submitted_application.refresh_from_db()
+    assert submitted_application.status == OrganizationApplication.Status.APPROVED
+    assert "could not be queued" in caplog.text
+    (kept,) = UnqueuedTask.objects.all()
+    assert (kept.task, kept.args) == (issue_approval_letter.name, [submitted_application.pk])
+    assert "Connection refused" in kept.error
+    assert not letters(submitted_application).exists()
+
+    # Still down: the job keeps it and counts the attempt.
+    assert unqueued_tasks_queue() == 0
+    kept.refresh_from_db()
+    assert kept.attempts == 1
+
+    broker.up()
+    assert unqueued_tasks_queue() == 1
+    assert not UnqueuedTask.objects.exists()
+    (letter,) = letters(submitted_application)
+    assert letter.version == 1
+
+
+def test_the_job_queues_oldest_first_and_stops_when_the_broker_refuses(monkeypatch):
+    published = Recorder()
+    task = current_app.tasks[issue_approval_letter.name]
+    monkeypatch.setattr(task, "delay", lambda pk: published([[pk]]))
+    for pk in (3, 1, 2):
+        UnqueuedTask.objects.create(task=task.name, args=[pk])
+
+    assert unqueued_tasks_queue() == 3
+    assert published.calls == [[3], [1], [2]]
+
+    for pk in (4, 5):
+        UnqueuedTask.objects.create(task=task.name, args=[pk])
+    published.error = OperationalError("down")
+    assert unqueued_tasks_queue() == 0
+    assert list(UnqueuedTask.objects.values_list("args", "attempts")) == [([4], 1), ([5], 0)]
+
+
+def test_a_kept_task_no_longer_known_stays_for_someone_to_look_at(caplog):
+    UnqueuedTask.objects.create(task="workflows.gone.tasks.renamed", args=[1])
+
+    with caplog.at_level(logging.ERROR, logger="accounts.queueing"):
+        assert unqueued_tasks_queue() == 0
+
+    assert "no longer known" in caplog.text
+    assert UnqueuedTask.objects.get().attempts == 1
+
+
+def test_with_tasks_run_eagerly_a_tasks_own_error_still_propagates(
+    submitted_application, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, not a broker")
+
+    monkeypatch.setattr(OutboxTask, "delay", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        issue_approval_letter.delay_on_commit(submitted_application.pk)
+    assert not UnqueuedTask.objects.exists()
+
+
+def test_the_tasks_unqueued_job_runs_from_beat():
+    entry = settings.CELERY_BEAT_SCHEDULE["tasks-unqueued"]
+    assert import_string(entry["task"]) is tasks_unqueued
+    assert entry["schedule"] <= 600
+    assert isinstance(current_app.tasks[issue_approval_letter.name], OutboxTask)
+
+
+def test_an_operator_sees_the_kept_tasks_in_the_admin_and_cannot_change_them(client):
+    from tests.factories import UserFactory
+
+    kept = UnqueuedTask.objects.create(
+        task=issue_approval_letter.name, args=[7], error="Connection refused"
+    )
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    listing = client.get(reverse("admin:accounts_unqueuedtask_changelist"))
+    change = client.post(reverse("admin:accounts_unqueuedtask_change", args=[kept.pk]), {})
+
+    assert listing.status_code == 200
+    assert issue_approval_letter.name in listing.content.decode()
+    assert change.status_code == 403
