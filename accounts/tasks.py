@@ -15,18 +15,24 @@ def send_notification_emails(
 
     `messages`: what the transaction that created the notifications knew of each (id,
     subject, body, link, address, language), handed over when it committed: the first
-    delivery then has nothing to read. A delivery without them, or a second delivery of the
-    task (its worker died, or its time ran out), reads the notifications not emailed yet.
+    delivery then reads only which of them are still unsent (the overdue job may have sent
+    them, if this task waited long in the queue). A delivery without them, or a second
+    delivery of the task (its worker died, or its time ran out), reads the notifications not
+    emailed yet.
 
-    At most two statements, each its own transaction: no lock is held while mail goes out.
-    Celery delivers a task again only after its worker died or its time limit passed, so two
-    runs of one batch do not overlap; at worst a crash between sending and marking sends
-    again."""
+    Two statements, each its own transaction: no lock is held while mail goes out. Celery
+    delivers a task again only after its worker died or its time limit passed, so two runs of
+    one batch do not overlap; at worst a crash between sending and marking sends again."""
     from .models import Notification
 
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     if messages is not None and not redelivered:
-        pending = [tuple(message) for message in messages]
+        unsent = set(
+            Notification.objects.filter(
+                pk__in=[message[0] for message in messages], emailed_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        pending = [tuple(message) for message in messages if message[0] in unsent]
     else:
         pending = list(
             Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)

@@ -276,7 +276,7 @@ def test_a_notification_email_links_to_its_object_in_the_recipients_language(
     assert "Open it in Accord: https://accord.example.org/agreements/7/" in bodies["e@example.org"]
 
 
-def test_the_email_task_sends_what_the_transaction_handed_over_and_only_marks_it(
+def test_the_email_task_sends_what_the_transaction_handed_over_and_marks_it(
     db, mailoutbox, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     recipient = UserFactory(username="reader", preferred_language="zh-hans")
@@ -284,7 +284,7 @@ def test_the_email_task_sends_what_the_transaction_handed_over_and_only_marks_it
         notification = notify(recipient=recipient, subject="待签署", body="请签署。", url="/x/")
     (batch,) = callbacks
 
-    with django_assert_num_queries(1):  # the emailed_at mark; nothing is read
+    with django_assert_num_queries(2):  # which are still unsent; the emailed_at mark
         assert send_notification_emails([notification.pk], batch.messages) == 1
 
     (message,) = mailoutbox
@@ -311,3 +311,19 @@ def test_a_redelivered_email_task_reads_what_is_still_to_send(
     finally:
         send_notification_emails.pop_request()
     assert len(mailoutbox) == 1
+
+
+def test_a_batch_that_waited_past_the_overdue_job_sends_only_what_is_still_unsent(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    recipient = UserFactory(username="reader")
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = notify(recipient=recipient, subject="First", body="One.")
+        second = notify(recipient=recipient, subject="Second", body="Two.")
+    (batch,) = callbacks
+    # The overdue job sent the first while this batch still waited in the queue.
+    assert send_notification_emails([first.pk]) == 1
+
+    assert send_notification_emails([first.pk, second.pk], batch.messages) == 1
+
+    assert [m.subject for m in mailoutbox] == ["[Accord] First", "[Accord] Second"]
