@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
+from accounts import outbox
 from accounts.jobs import tasks_unqueued
 from accounts.models import UnqueuedTask
 from accounts.queueing import OutboxTask, unqueued_tasks_queue
@@ -34,6 +35,9 @@ class Broker:
 
     def down(self) -> None:
         self.monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+        # The notification emails take the outbox's dispatcher: not this test's subject, and
+        # its thread must not reach the broker (nor the database) after the test.
+        self.monkeypatch.setattr(outbox.dispatcher, "publish", Recorder())
 
         def refused(task, *args, **kwargs):
             raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -52,7 +56,8 @@ def _platform_pki(request):
 
 @pytest.fixture
 def broker(monkeypatch):
-    return Broker(monkeypatch)
+    yield Broker(monkeypatch)
+    assert outbox.dispatcher.wait_idle(timeout=10)
 
 
 def letters(application):
