@@ -18,7 +18,6 @@ import logging
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -49,6 +48,7 @@ class EmailDispatcher:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._started = False
+        self._closing = threading.Event()  # set at exit: no more waiting out windows
         self._pending: queue.SimpleQueue[Messages] = queue.SimpleQueue()
         self._unsent = 0  # batches submitted and not yet handed on (or given up)
 
@@ -65,11 +65,15 @@ class EmailDispatcher:
             self._pending.put(messages)
             self._unsent += 1
 
-    def flush(self) -> None:
-        """Hand on what is waiting now, in the calling thread (at exit)."""
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Hand on everything submitted without waiting out the window, and wait until it is
+        (at exit: a command that notified and ends at once must not leave its emails to the
+        overdue job). False if `timeout` passed first."""
+        self._closing.set()
         batches = _drain(self._pending)
         if batches:
             self._send(batches)
+        return self.wait_idle(timeout)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until everything submitted in this process was handed on; False on timeout."""
@@ -79,7 +83,7 @@ class EmailDispatcher:
     def _run(self, pending: "queue.SimpleQueue[Messages]") -> None:
         while True:
             batches = [pending.get()]
-            time.sleep(self.window())
+            self._closing.wait(self.window())
             batches += _drain(pending)
             self._send(batches)
 

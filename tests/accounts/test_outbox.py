@@ -3,7 +3,12 @@ broker that is down is never a person's error page, and the overdue job sends wh
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -75,17 +80,46 @@ def test_a_failed_publish_is_logged_and_the_dispatcher_goes_on(caplog):
     assert published.calls == [[2]]
 
 
-def test_flush_hands_on_what_waits_without_the_dispatchers_thread():
+def test_flush_at_exit_hands_everything_on_without_waiting_out_the_window():
     published = Recorder()
     started = threading.Event()
     dispatcher = outbox.EmailDispatcher(published, lambda: started.set() or 60.0)
     dispatcher.submit([message(1)])  # the thread takes it and waits out its window
     assert started.wait(timeout=10)
     dispatcher.submit([message(2)])
+    began = time.monotonic()
 
-    dispatcher.flush()
+    assert dispatcher.flush(timeout=10)
 
-    assert published.calls == [[2]]
+    assert time.monotonic() - began < 10
+    assert sorted(published.calls) == [[1], [2]]
+
+
+def test_a_command_that_notifies_and_ends_at_once_has_its_email_queued(tmp_path):
+    """A separate interpreter, as `manage.py` runs a command: its dispatcher is flushed at
+    exit, before the half-second window is over."""
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "notify_and_exit.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+        "import django\ndjango.setup()\n"
+        "from accounts import outbox\n"
+        "outbox.dispatcher.publish = lambda m: print('published', [x[0] for x in m])\n"
+        "outbox.dispatcher.window = lambda: 30.0\n"
+        "outbox.dispatcher.submit([[41, 's', 'b', '', 'a@example.org', 'en']])\n"
+        "outbox.dispatcher.submit([[42, 's', 'b', '', 'b@example.org', 'en']])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"}
+
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    published = [line for line in done.stdout.splitlines() if line.startswith("published")]
+    # However the thread and the flush shared them out, both left before the window ended.
+    ids = sorted(int(n) for line in published for n in line[11:-1].split(", "))
+    assert ids == [41, 42]
 
 
 @pytest.fixture
