@@ -95,6 +95,8 @@ demo: migrate
 # group; Ctrl-C (or TERM/HUP) stops all of them. Without CELERY_BROKER_URL the broker is
 # kombu's filesystem transport under var/ (settings.py maps filesystem:// there).
 run: export DEBUG := 1
+# Links in emails and the QR codes of PDFs point at the port the server runs on.
+run: export ACCORD_PUBLIC_URL ?= http://localhost:$(PORT)
 run: demo
 	@export CELERY_BROKER_URL="$${CELERY_BROKER_URL:-filesystem://}" CELERY_TASK_ALWAYS_EAGER=0
 	export CACHE_URL="$${CACHE_URL:-filecache://$$(realpath -m "$${ACCORD_VAR_DIR:-var}")/cache}"
