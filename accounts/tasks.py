@@ -1,3 +1,5 @@
+import smtplib
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -11,7 +13,9 @@ def send_notification_emails(
 ) -> int:
     """Email the notifications among `notification_ids` not emailed yet, over one mail
     connection; return how many were sent. Idempotent through each notification's `emailed_at`
-    mark. A failed send keeps the marks of those sent before it, then raises.
+    mark. An address the server refuses does not hold back the others; a server that fails
+    stops the batch. Either way the marks of those sent are kept, then the first error is
+    raised (the overdue job tries the unsent again).
 
     `messages`: what the transaction that created the notifications knew of each (id,
     subject, body, link, address, language), handed over when it committed: the first
@@ -55,7 +59,11 @@ def send_notification_emails(
                 )
                 try:
                     message.send()
-                except Exception as error:  # re-raised once the marks are saved
+                except smtplib.SMTPRecipientsRefused as error:
+                    # This address only: the others still go. Raised once the marks are saved.
+                    failure = failure or error
+                    continue
+                except Exception as error:  # the server: re-raised once the marks are saved
                     failure = error
                     break
                 sent.append(pk)

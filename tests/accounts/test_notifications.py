@@ -3,6 +3,7 @@
 import smtplib
 
 import pytest
+from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import transaction
 from django.urls import reverse
@@ -191,7 +192,7 @@ class BouncingBackend(locmem.EmailBackend):
         return super().send_messages(messages)
 
 
-def test_a_failed_send_keeps_the_marks_of_the_emails_sent_before_it_and_raises(
+def test_a_refused_address_does_not_hold_back_the_others_and_the_refusal_is_raised(
     db, mailoutbox, settings
 ):
     settings.EMAIL_BACKEND = f"{__name__}.BouncingBackend"
@@ -201,15 +202,41 @@ def test_a_failed_send_keeps_the_marks_of_the_emails_sent_before_it_and_raises(
         subject="Two",
         body="Refused.",
     )
+    after = notify(recipient=UserFactory(username="after"), subject="Three", body="Sent too.")
 
     with pytest.raises(smtplib.SMTPRecipientsRefused):
-        send_notification_emails([reached.pk, bounced.pk])
+        send_notification_emails([reached.pk, bounced.pk, after.pk])
 
-    reached.refresh_from_db()
-    bounced.refresh_from_db()
+    assert [m.subject for m in mailoutbox] == ["[Accord] One", "[Accord] Three"]
+    for notification, emailed in ((reached, True), (bounced, False), (after, True)):
+        notification.refresh_from_db()
+        assert (notification.emailed_at is not None) is emailed
+
+
+class FailingServerBackend(locmem.EmailBackend):
+    """Drops the connection after the first message."""
+
+    def send_messages(self, messages):
+        if mail.outbox:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_a_server_that_fails_stops_the_batch_keeping_the_marks_of_those_sent(
+    db, mailoutbox, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingServerBackend"
+    first = notify(recipient=UserFactory(username="first"), subject="One", body="Sent.")
+    second = notify(recipient=UserFactory(username="second"), subject="Two", body="Not sent.")
+    third = notify(recipient=UserFactory(username="third"), subject="Three", body="Not tried.")
+
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send_notification_emails([first.pk, second.pk, third.pk])
+
     assert [m.subject for m in mailoutbox] == ["[Accord] One"]
-    assert reached.emailed_at is not None
-    assert bounced.emailed_at is None
+    assert list(
+        Notification.objects.filter(emailed_at__isnull=False).values_list("pk", flat=True)
+    ) == [first.pk]
 
 
 @pytest.mark.django_db(transaction=True)
