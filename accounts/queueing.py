@@ -1,5 +1,5 @@
 """Tasks that a service queues when its transaction commits (`task.delay_on_commit(...)`;
-`OutboxTask` is the Celery app's task class).
+`QueueOrKeepTask` is the Celery app's task class).
 
 A broker that is down when the transaction commits must not turn a saved action into the
 person's error page, nor lose the work: the task is kept in the database (`UnqueuedTask`,
@@ -24,18 +24,17 @@ logger = logging.getLogger(__name__)
 BROKER_DOWN = (OperationalError, OSError)
 
 
-class OutboxTask(DjangoTask):
+class QueueOrKeepTask(DjangoTask):
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
         transaction.on_commit(functools.partial(self.queue_or_keep, list(args), kwargs))
 
     def queue_or_keep(self, args: list[Any], kwargs: dict[str, Any]) -> None:
         """Queue the task now; if the broker cannot be reached, keep it for the beat job."""
-        if self.app.conf.task_always_eager:
-            self.delay(*args, **kwargs)
-            return
         try:
             self.delay(*args, **kwargs)
         except BROKER_DOWN as error:
+            if self.app.conf.task_always_eager:
+                raise  # the task itself ran here and failed: nothing to do with a broker
             logger.exception("%s could not be queued; kept for the tasks-unqueued job", self.name)
             from .models import UnqueuedTask  # the task class loads before the models do
 

@@ -12,7 +12,7 @@ from audit.context import current_request
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 # Tasks queued on commit that the broker refuses are kept, not raised (accounts/queueing.py).
-app = Celery("accord", task_cls="accounts.queueing:OutboxTask")
+app = Celery("accord", task_cls="accounts.queueing:QueueOrKeepTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Beat jobs of the process apps (jobs.py call services; tasks.py are what services enqueue).

@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 from accounts import outbox
 from accounts.jobs import tasks_unqueued
 from accounts.models import UnqueuedTask
-from accounts.queueing import OutboxTask, unqueued_tasks_queue
+from accounts.queueing import QueueOrKeepTask, unqueued_tasks_queue
 from documents.models import Document
 from tests.conftest import platform_pki
 from workflows.onboarding.models import OrganizationApplication
@@ -130,14 +130,18 @@ def test_a_kept_task_no_longer_known_stays_for_someone_to_look_at(caplog):
     assert UnqueuedTask.objects.get().attempts == 1
 
 
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("a bug, not a broker"), OSError("the task's own file: no space left on device")],
+)
 def test_with_tasks_run_eagerly_a_tasks_own_error_still_propagates(
-    submitted_application, monkeypatch, django_capture_on_commit_callbacks
+    submitted_application, monkeypatch, django_capture_on_commit_callbacks, error
 ):
     def broken(*args, **kwargs):
-        raise RuntimeError("a bug, not a broker")
+        raise error
 
-    monkeypatch.setattr(OutboxTask, "delay", broken)
-    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+    monkeypatch.setattr(QueueOrKeepTask, "delay", broken)
+    with pytest.raises(type(error)), django_capture_on_commit_callbacks(execute=True):
         issue_approval_letter.delay_on_commit(submitted_application.pk)
     assert not UnqueuedTask.objects.exists()
 
@@ -146,7 +150,7 @@ def test_the_tasks_unqueued_job_runs_from_beat():
     entry = settings.CELERY_BEAT_SCHEDULE["tasks-unqueued"]
     assert import_string(entry["task"]) is tasks_unqueued
     assert entry["schedule"] <= 600
-    assert isinstance(current_app.tasks[issue_approval_letter.name], OutboxTask)
+    assert isinstance(current_app.tasks[issue_approval_letter.name], QueueOrKeepTask)
 
 
 def test_an_operator_sees_the_kept_tasks_in_the_admin_and_cannot_change_them(client):
