@@ -37,7 +37,7 @@ from .roles import (
     role_permissions,
 )
 from .states import expect_state
-from .tasks import send_notification_emails
+from .tasks import OVERDUE_AFTER, send_notification_emails
 
 Role = OrganizationMembership.Role
 
@@ -416,6 +416,7 @@ def _email_after_commit(notification: Notification) -> None:
         notification.url,
         recipient.email,
         recipient.preferred_language,
+        notification.created_at.timestamp(),
     ]
     if savepoints in batches:
         batches[savepoints].messages.append(message)
@@ -442,7 +443,6 @@ def notification_mark_all_read(*, user: User) -> int:
     )
 
 
-OVERDUE_AFTER = datetime.timedelta(minutes=15)
 OVERDUE_WITHIN = datetime.timedelta(days=1)
 
 
