@@ -6,10 +6,18 @@ person's error page, nor lose the work: the task is kept in the database (`Unque
 logged) and the `tasks-unqueued` beat job queues it once the broker answers again. Tasks are
 idempotent (DESIGN.md), so one queued twice does its work once. With tasks running eagerly
 (no broker: tests, scripts) nothing is kept: a task's own error propagates as before.
+
+A broker that hangs rather than refuses (a stuck Redis, a dropped network) is given up on after
+ACCORD_BROKER_TIMEOUT_SECONDS (the transport's socket timeouts, in settings). After a failure
+the process keeps its tasks at once for RETRY_AFTER seconds instead of trying again, so that
+while the broker is down only one request in that time waits for it.
 """
 
 import functools
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import current_app
@@ -24,23 +32,60 @@ logger = logging.getLogger(__name__)
 BROKER_DOWN = (OperationalError, OSError)
 
 
+# Seconds after a failure to reach the broker during which this process does not try again.
+RETRY_AFTER = 30.0
+
+
+class BrokerOutage:
+    """When this process last failed to reach the broker, and whether that is recent enough
+    to keep tasks without trying."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self.error = ""
+
+    def seen(self, error: BaseException) -> None:
+        with self._lock:
+            self._until = self.clock() + RETRY_AFTER
+            self.error = str(error)[:500]
+
+    def ongoing(self) -> bool:
+        return self.clock() < self._until
+
+    def reset(self) -> None:
+        with self._lock:
+            self._until, self.error = 0.0, ""
+
+
+outage = BrokerOutage()
+
+
 class QueueOrKeepTask(DjangoTask):
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
         transaction.on_commit(functools.partial(self.queue_or_keep, list(args), kwargs))
 
     def queue_or_keep(self, args: list[Any], kwargs: dict[str, Any]) -> None:
-        """Queue the task now; if the broker cannot be reached, keep it for the beat job."""
+        """Queue the task now; if the broker cannot be reached, or could not be moments ago,
+        keep it for the beat job."""
+        eager = self.app.conf.task_always_eager
+        if not eager and outage.ongoing():
+            self._keep(args, kwargs, f"not tried: the broker failed moments ago ({outage.error})")
+            return
         try:
             self.delay(*args, **kwargs)
         except BROKER_DOWN as error:
-            if self.app.conf.task_always_eager:
+            if eager:
                 raise  # the task itself ran here and failed: nothing to do with a broker
+            outage.seen(error)
             logger.exception("%s could not be queued; kept for the tasks-unqueued job", self.name)
-            from .models import UnqueuedTask  # the task class loads before the models do
+            self._keep(args, kwargs, str(error))
 
-            UnqueuedTask.objects.create(
-                task=self.name, args=args, kwargs=kwargs, error=str(error)[:500]
-            )
+    def _keep(self, args: list[Any], kwargs: dict[str, Any], error: str) -> None:
+        from .models import UnqueuedTask  # the task class loads before the models do
+
+        UnqueuedTask.objects.create(task=self.name, args=args, kwargs=kwargs, error=error[:500])
 
 
 def unqueued_tasks_queue() -> int:

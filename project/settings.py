@@ -268,6 +268,16 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(_celery_folders["control"]),
         "store_processed": False,
     }
+# A broker or result store that stops answering without closing the connection (a stuck
+# Redis, a dropped network) would hold every request that queues a task: connecting and each
+# reply give up after this many seconds, and the task is kept (accounts/queueing.py).
+ACCORD_BROKER_TIMEOUT_SECONDS = env.float("ACCORD_BROKER_TIMEOUT_SECONDS", default=3.0)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": ACCORD_BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": ACCORD_BROKER_TIMEOUT_SECONDS,
+    }
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = ACCORD_BROKER_TIMEOUT_SECONDS
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

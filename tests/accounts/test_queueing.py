@@ -2,6 +2,8 @@
 answers as usual; the task is kept and queued by the tasks-unqueued job once the broker is back."""
 
 import logging
+import socket
+import threading
 
 import pytest
 from celery import current_app
@@ -11,12 +13,13 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
-from accounts import outbox
+from accounts import outbox, queueing
 from accounts.jobs import tasks_unqueued
 from accounts.models import UnqueuedTask
 from accounts.queueing import QueueOrKeepTask, unqueued_tasks_queue
 from documents.models import Document
 from tests.conftest import platform_pki
+from tests.django_process import run_django
 from workflows.onboarding.models import OrganizationApplication
 from workflows.onboarding.tasks import issue_approval_letter
 
@@ -34,6 +37,7 @@ class Broker:
         self.apply_async = Task.apply_async
 
     def down(self) -> None:
+        queueing.outage.reset()
         self.monkeypatch.setitem(current_app.conf, "task_always_eager", False)
         # The notification emails take the outbox's dispatcher: not this test's subject, and
         # its thread must not reach the broker (nor the database) after the test.
@@ -48,6 +52,14 @@ class Broker:
         self.monkeypatch.setitem(current_app.conf, "task_always_eager", True)
         self.monkeypatch.setattr(Task, "apply_async", self.apply_async)
 
+    def back_but_not_eager(self) -> list:
+        """Up, with tasks queued (recorded) rather than run."""
+        queued: list = []
+        self.monkeypatch.setattr(
+            Task, "apply_async", lambda task, args=None, kwargs=None, **_: queued.append(args)
+        )
+        return queued
+
 
 @pytest.fixture(autouse=True)
 def _platform_pki(request):
@@ -57,6 +69,7 @@ def _platform_pki(request):
 @pytest.fixture
 def broker(monkeypatch):
     yield Broker(monkeypatch)
+    queueing.outage.reset()
     assert outbox.dispatcher.wait_idle(timeout=10)
 
 
@@ -167,3 +180,73 @@ def test_an_operator_sees_the_kept_tasks_in_the_admin_and_cannot_change_them(cli
     assert listing.status_code == 200
     assert issue_approval_letter.name in listing.content.decode()
     assert change.status_code == 403
+
+
+def test_after_a_failure_the_process_keeps_tasks_at_once_for_a_while(broker, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(queueing.outage, "clock", lambda: now[0])
+    broker.down()
+    issue_approval_letter.queue_or_keep([1], {})  # tried, refused: the outage starts
+
+    queued = broker.back_but_not_eager()
+    now[0] += queueing.RETRY_AFTER - 1
+    issue_approval_letter.queue_or_keep([2], {})  # not tried: no request waits on a broker
+    assert queued == []
+    kept = list(UnqueuedTask.objects.order_by("pk").values_list("args", "error"))
+    assert [args for args, _error in kept] == [[1], [2]]
+    assert kept[1][1].startswith("not tried: the broker failed moments ago (Error 111")
+
+    now[0] += 2
+    issue_approval_letter.queue_or_keep([3], {})  # the while is over: tried again
+    assert queued == [(3,)]
+
+
+def _hung_broker() -> tuple[int, threading.Event]:
+    """A TCP server that accepts connections and never answers (a stuck Redis)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        held = []
+        server.settimeout(0.2)
+        while not done.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+        for connection in held:
+            connection.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1], done
+
+
+QUEUE_ONE = """
+import time
+from kombu.exceptions import OperationalError
+from accounts.tasks import send_notification_emails
+started = time.monotonic()
+try:
+    send_notification_emails.delay([1])
+except OperationalError as error:
+    print(f"gave up after {time.monotonic() - started:.1f} s: {error}")
+"""
+
+
+def test_a_broker_that_stops_answering_is_given_up_on_within_seconds(tmp_path):
+    """The settings' socket timeouts, through Django's setup as a web process does it:
+    without them, publishing waits on the stuck connection for ever."""
+    port, done = _hung_broker()
+    try:
+        printed = run_django(
+            QUEUE_ONE,
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0",
+            CELERY_TASK_ALWAYS_EAGER="0",
+            ACCORD_BROKER_TIMEOUT_SECONDS="0.5",
+            ACCORD_VAR_DIR=str(tmp_path),
+        )
+    finally:
+        done.set()
+    assert printed.startswith("gave up after"), printed
+    assert float(printed.split()[3]) < 10

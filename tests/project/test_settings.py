@@ -1,8 +1,6 @@
 """Settings that DESIGN.md and issue 2 require of every environment."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,27 +8,15 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import User
+from tests.django_process import run_django
 
 
 def settings_value(expression: str, **env_values: str | None) -> str:
     """Evaluate an expression over settings loaded afresh in a process of its own, with the
     given environment values (None: unset)."""
-    env = {**os.environ, "DEBUG": "1", **env_values}
-    env = {name: value for name, value in env.items() if value is not None}
-    code = (
-        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings');"
-        f"django.setup(); from django.conf import settings; print(repr(({expression})))"
+    return run_django(
+        f"from django.conf import settings; print(repr(({expression})))", **env_values
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 def test_default_database_is_sqlite_under_var_with_immediate_transactions(tmp_path):
