@@ -243,6 +243,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Accord <noreply@loca
 # recomputes): e.g. redis://redis:6379/1 in a deployment; `make run` uses files under var/.
 # The default, memory of one process, suits tests and one-process scripts.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A cache that stops answering must not hold pages: they compute what they cannot read.
+    # Options in CACHE_URL's query (?socket_timeout=…) take precedence.
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("socket_connect_timeout", 1.0)
+    _cache_options.setdefault("socket_timeout", 1.0)
 
 # Celery: no broker configured means tasks run eagerly (tests, simple scripts); `make run`
 # points at kombu's filesystem transport under var/; deployments set a redis:// URL.

@@ -2,8 +2,6 @@
 answers as usual; the task is kept and queued by the tasks-unqueued job once the broker is back."""
 
 import logging
-import socket
-import threading
 
 import pytest
 from celery import current_app
@@ -20,6 +18,7 @@ from accounts.queueing import QueueOrKeepTask, unqueued_tasks_queue
 from documents.models import Document
 from tests.conftest import platform_pki
 from tests.django_process import run_django
+from tests.servers import hung_server
 from workflows.onboarding.models import OrganizationApplication
 from workflows.onboarding.tasks import issue_approval_letter
 
@@ -201,27 +200,6 @@ def test_after_a_failure_the_process_keeps_tasks_at_once_for_a_while(broker, mon
     assert queued == [(3,)]
 
 
-def _hung_broker() -> tuple[int, threading.Event]:
-    """A TCP server that accepts connections and never answers (a stuck Redis)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    done = threading.Event()
-
-    def serve() -> None:
-        held = []
-        server.settimeout(0.2)
-        while not done.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-        for connection in held:
-            connection.close()
-        server.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return server.getsockname()[1], done
-
-
 QUEUE_ONE = """
 import time
 from kombu.exceptions import OperationalError
@@ -237,8 +215,7 @@ except OperationalError as error:
 def test_a_broker_that_stops_answering_is_given_up_on_within_seconds(tmp_path):
     """The settings' socket timeouts, through Django's setup as a web process does it:
     without them, publishing waits on the stuck connection for ever."""
-    port, done = _hung_broker()
-    try:
+    with hung_server() as port:
         printed = run_django(
             QUEUE_ONE,
             CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0",
@@ -246,7 +223,5 @@ def test_a_broker_that_stops_answering_is_given_up_on_within_seconds(tmp_path):
             ACCORD_BROKER_TIMEOUT_SECONDS="0.5",
             ACCORD_VAR_DIR=str(tmp_path),
         )
-    finally:
-        done.set()
     assert printed.startswith("gave up after"), printed
     assert float(printed.split()[3]) < 10

@@ -1,6 +1,7 @@
 """Reads of service records: each scoped to who may see it (404 for missing and not yours)."""
 
 import datetime
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +20,8 @@ from audit.selectors import audit_event_list_for_target
 
 from . import permissions
 from .models import HonourHours, Kind, ServiceRecord
+
+logger = logging.getLogger(__name__)
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=9, decimal_places=2))
 
@@ -243,12 +246,23 @@ def leaderboard_compute(
         (row["person_id"], row["hours"])
         for row in _leaderboard_sums(records)[: LEADERBOARD_SIZE + LEADERBOARD_SPARE_ROWS]
     ]
-    cache.set(
-        leaderboard_cache_key(period=period, community_id=community_id, today=today),
-        rows,
-        LEADERBOARD_CACHE_SECONDS,
-    )
+    key = leaderboard_cache_key(period=period, community_id=community_id, today=today)
+    try:
+        cache.set(key, rows, LEADERBOARD_CACHE_SECONDS)
+    except Exception:  # any cache backend's failure: see _cached_board
+        logger.warning("the leaderboard %s could not be stored in the cache", key, exc_info=True)
     return rows
+
+
+def _cached_board(key: str) -> list[tuple[int, Decimal]] | None:
+    """The board stored under `key`, or None. A cache that fails (down, or too slow: each
+    backend raises its own errors) is a miss, logged: the board is computed from the
+    database, and the page answers all the same."""
+    try:
+        return cache.get(key)
+    except Exception:  # each backend raises its own
+        logger.warning("the leaderboard cache could not be read", exc_info=True)
+        return None
 
 
 def leaderboard_compute_all(*, today: datetime.date | None = None) -> int:
@@ -295,7 +309,9 @@ def leaderboard_get(
     opted in now; with the viewer's own place when they opted in. A fixed number of queries,
     whatever the number of rows."""
     today = today or timezone.localdate()
-    cached = cache.get(leaderboard_cache_key(period=period, community_id=community_id, today=today))
+    cached = _cached_board(
+        leaderboard_cache_key(period=period, community_id=community_id, today=today)
+    )
     if cached is None:
         cached = leaderboard_compute(period=period, community_id=community_id, today=today)
     people = {

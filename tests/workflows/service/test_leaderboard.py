@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Community, User
 from audit.models import AuditEvent
+from tests.django_process import run_django
 from tests.factories import CommunityFactory, UserFactory
+from tests.servers import closed_port, hung_server
 from tests.workflows.activities.helpers import published_activity
 from workflows.service import jobs, selectors
 from workflows.service.models import Kind, ServiceRecord
@@ -327,3 +329,38 @@ def test_the_leaderboard_is_for_people_who_are_signed_in(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_cache_that_is_down_is_a_miss_and_the_page_still_answers(client, activity, settings):
+    credit(person("Early Bird"), activity, 2)
+    location = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
+    }
+
+    status, text = page(client, UserFactory())
+
+    assert status == 200
+    assert "Early Bird" in text
+
+
+READ_ONE = """
+import time
+from django.core.cache import cache
+started = time.monotonic()
+try:
+    cache.get("board")
+except Exception as error:
+    print(f"gave up after {time.monotonic() - started:.1f} s: {type(error).__name__}")
+"""
+
+
+def test_a_redis_cache_that_stops_answering_is_given_up_on_within_seconds(tmp_path):
+    """The settings' default socket timeouts for a Redis CACHE_URL (a second): without them,
+    redis-py's own (5 s) holds the page that much longer on every read."""
+    with hung_server() as port:
+        printed = run_django(
+            READ_ONE, CACHE_URL=f"redis://127.0.0.1:{port}/0", ACCORD_VAR_DIR=str(tmp_path)
+        )
+    assert printed.startswith("gave up after"), printed
+    assert float(printed.split()[3]) < 3
