@@ -237,6 +237,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that stops answering gives the email task and the digest job an error after
+# this many seconds (they keep what was sent and leave the rest for their next run), instead
+# of holding them, and the digest's locked rows, until the task's time limit.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Accord <noreply@localhost>")
 
 # The cache the web processes and the Celery workers share (the leaderboards the beat job

@@ -16,6 +16,7 @@ from accounts.models import Notification
 from accounts.services import notify, notify_all
 from accounts.tasks import UNCONTESTED, send_notification_emails
 from tests.factories import UserFactory
+from tests.servers import hung_server
 
 # A lazy string that renders as the language active when it is rendered: it shows which
 # language notify() rendered in without depending on the state of the catalogue.
@@ -375,3 +376,22 @@ def test_a_batch_from_a_release_that_did_not_say_when_reads_what_is_still_unsent
     with django_assert_num_queries(1):  # which are still unsent: none, so no mark either
         assert send_notification_emails([first.pk], undated) == 0
     assert len(mailoutbox) == 1
+
+
+def test_a_mail_server_that_stops_answering_is_given_up_on_and_the_email_stays_unsent(
+    db, settings, django_capture_on_commit_callbacks
+):
+    assert settings.EMAIL_TIMEOUT == 20.0  # the default: never wait for ever
+    recipient = UserFactory(username="reader")
+    with django_capture_on_commit_callbacks() as callbacks:
+        notification = notify(recipient=recipient, subject="Hello", body="A message.")
+    (batch,) = callbacks
+
+    with hung_server() as port:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 0.5
+        with pytest.raises(OSError, match="timed out"):
+            send_notification_emails([notification.pk], batch.messages)
+
+    notification.refresh_from_db()
+    assert notification.emailed_at is None  # the overdue job sends it later
