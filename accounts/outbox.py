@@ -113,6 +113,16 @@ def _drain(pending: "queue.SimpleQueue[Messages]") -> list[Messages]:
             return batches
 
 
+def hand_over(messages: Messages) -> None:
+    """Give a committed transaction's email messages to this process's dispatcher; with tasks
+    run eagerly (no broker: nothing to spare it, and tests see the emails at once), send
+    them now."""
+    if send_notification_emails.app.conf.task_always_eager:
+        _publish(messages)
+    else:
+        dispatcher.submit(messages)
+
+
 def _publish(messages: Messages) -> None:
     send_notification_emails.delay([message[0] for message in messages], messages)
 

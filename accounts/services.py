@@ -387,11 +387,7 @@ class _PendingEmails:
         self.messages: list[list] = []
 
     def __call__(self) -> None:
-        if send_notification_emails.app.conf.task_always_eager:
-            # No broker: nothing to spare it, and tests see the emails at once.
-            send_notification_emails.delay([m[0] for m in self.messages], self.messages)
-        else:
-            outbox.dispatcher.submit(self.messages)
+        outbox.hand_over(self.messages)
 
 
 def _email_after_commit(notification: Notification) -> None:
