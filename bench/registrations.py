@@ -1,7 +1,7 @@
 """Benchmark: registrations for one activity from concurrent clients, on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_registrations \\
-        .venv/bin/python bench/registrations.py [--runs 5] [--profile]
+        .venv/bin/python bench/registrations.py [--runs 5] [--profile] [--bound]
 
 An activity with 10 places (published, registrations approved without review) receives 50
 registrations from 8 concurrent clients: 8 threads, each with its own persistent database
@@ -27,6 +27,11 @@ Target: Accord's time for the 50 is at most 3 × the raw baseline's. Each round 
 sides on fresh activities (alternating which goes first); the median ratio over the rounds
 is what the target applies to, printed with its spread. Also printed: the queries of one
 `registration_create` call, for a place and for the waiting list.
+
+`--bound` times a third side in the same rounds: `bound_register`, Accord's writes (the
+registration, the counter, the notice, the audit event on the chain, the email handed to the
+outbox) with every write in plain SQL and no checks in Python. It is not a way to register;
+it shows how near the target the whole path could come if the ORM were left out.
 
 The database is a throwaway `test_<name>` copy of DATABASE_URL's, created, migrated and
 dropped by the run.
@@ -254,6 +259,95 @@ def raw_register(activity_id: int, person_id: int) -> int:
     return registration_id
 
 
+def bound_registration(activity_id: int, person_id: int) -> Callable[[], object]:
+    """`--bound`: what Accord's registration writes, with every write in plain SQL."""
+    return functools.partial(bound_register, activity_id, person_id)
+
+
+def bound_register(activity_id: int, person_id: int) -> int:
+    """The ceiling of hand-written SQL: Accord's rows (the registration, the counter, the
+    notice and its audit event appended to the chain) and its email handed to the outbox,
+    after loading the user as the request does, with every write in plain SQL and none of
+    the service's checks in Python (no answers, no invitation, no permission call). Not a
+    way to register: it shows how near the target the whole path could come without the ORM."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.urls import reverse
+    from django.utils import timezone, translation
+    from django.utils.translation import gettext
+
+    import audit.services as audit
+    from accounts import outbox
+    from accounts.models import Notification
+    from workflows.activities.models import Activity, BlockedPerson, Registration
+
+    actor = get_user_model().objects.get(pk=person_id)
+    url = reverse("activities:detail", args=[activity_id])
+    with translation.override(actor.preferred_language):
+        notices = {
+            "approved": (gettext("Registered: %(title)s"), gettext("Your place is confirmed.")),
+            "waitlisted": (
+                gettext("On the waiting list: %(title)s"),
+                gettext("You are on the waiting list."),
+            ),
+        }
+    tables = [m._meta.db_table for m in (Activity, BlockedPerson, Registration, Notification)]
+    activities, blocked, registrations, notifications = tables
+    active = ", ".join(f"'{status}'" for status in Registration.ACTIVE)
+    token = secrets.token_urlsafe(16)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.title, a.capacity - a.places_taken, "  # noqa: S608 - no value spliced
+            f"(SELECT b.id FROM {blocked} b WHERE b.organization_id = a.organization_id "
+            f"AND b.person_id = %s LIMIT 1), EXISTS (SELECT 1 FROM {registrations} r "
+            f"WHERE r.activity_id = a.id AND r.person_id = %s AND r.status IN ({active})) "
+            f"FROM {activities} a WHERE a.id = %s FOR UPDATE OF a",
+            [person_id, person_id, activity_id],
+        )
+        title, places_left, block, registered = cursor.fetchone()
+        if block is not None or registered:
+            raise ValueError("the bound registers nobody twice and nobody blocked")
+        now = timezone.now()
+        status = "approved" if places_left > 0 else "waitlisted"
+        cursor.execute(
+            f"INSERT INTO {registrations} (activity_id, person_id, status, answers, "  # noqa: S608
+            "ticket_token, reason, created_at, decided_at) "
+            "VALUES (%s, %s, %s, '{}', %s, '', %s, %s) RETURNING id",
+            [activity_id, person_id, status, token, now, now if status == "approved" else None],
+        )
+        (registration_id,) = cursor.fetchone()
+        if status == "approved":
+            cursor.execute(
+                f"UPDATE {activities} SET places_taken = places_taken + 1, "  # noqa: S608
+                "updated_at = %s WHERE id = %s",
+                [now, activity_id],
+            )
+        subject, body = (text % {"title": title} for text in notices[status])
+        cursor.execute(
+            f"INSERT INTO {notifications} (recipient_id, subject, body, url, "  # noqa: S608
+            "created_at) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            [person_id, subject[:200], body, url, now],
+        )
+        (notification_id,) = cursor.fetchone()
+        registration = Registration(
+            pk=registration_id,
+            activity=Activity(pk=activity_id, title=title),
+            person=actor,
+            status=status,
+        )
+        audit.record(
+            action="registration.created",
+            actor=actor,
+            target=registration,
+            to_state=status,
+            payload={"activity_id": activity_id},
+        )
+        message = [notification_id, subject, body, url, actor.email, actor.preferred_language]
+        messages = [[*message, now.timestamp()]]
+        transaction.on_commit(lambda: outbox.hand_over(messages))
+    return registration_id
+
+
 def check_arrival_order(activity_id: int, *, side: str) -> None:
     """PLACES approved, the rest waitlisted, in arrival order; the counter agrees."""
     from workflows.activities import selectors
@@ -374,13 +468,22 @@ def main() -> int:
         default="redis://127.0.0.1:6379/15",
         help="a Redis database nothing else uses: the emails are queued there, then purged",
     )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="also time bound_register: Accord's writes in plain SQL (how near the target "
+        "the path could come without the ORM)",
+    )
     args = parser.parse_args()
     with throwaway_django(require_postgresql=True, broker=args.broker):
         bench = Bench()
         clients = ProcessClients(args.clients) if args.processes else Clients(args.clients)
         try:
-            # Warm-up: both sides once, so each client has its connection and prepared queries.
-            for make in (accord_registration, raw_registration):
+            sides = {"Accord": accord_registration, "raw": raw_registration}
+            if args.bound:
+                sides["bound"] = bound_registration
+            # Warm-up: each side once, so each client has its connection and prepared queries.
+            for make in sides.values():
                 one_round(bench, clients, make)
             gc.collect()
             gc.freeze()
@@ -388,14 +491,14 @@ def main() -> int:
                 run_profile(bench, clients, args.runs)
                 return 0
             counts_ok = True
-            accord_times: list[float] = []
-            raw_times: list[float] = []
-            cpu: dict[str, list[float]] = {"Accord": [], "raw": []}
+            times: dict[str, list[float]] = {side: [] for side in sides}
+            cpu: dict[str, list[float]] = {side: [] for side in sides}
             for run in range(args.runs):
-                order = [("Accord", accord_registration), ("raw", raw_registration)]
-                for side, make in order[:: -1 if run % 2 else 1]:
+                order = list(sides.items())
+                shift = run % len(order)  # which side goes first moves round by round
+                for side, make in order[shift:] + order[:shift]:
                     seconds, cpu_seconds, activity_id = one_round(bench, clients, make)
-                    (accord_times if side == "Accord" else raw_times).append(seconds)
+                    times[side].append(seconds)
                     cpu[side].append(cpu_seconds)
                     try:
                         check_arrival_order(activity_id, side=side)
@@ -407,28 +510,43 @@ def main() -> int:
         finally:
             clients.close()
         print_queries(bench)
-    ratios = [a / r for a, r in zip(accord_times, raw_times, strict=True)]
+    ratios = {
+        side: [a / r for a, r in zip(times[side], times["raw"], strict=True)]
+        for side in sides
+        if side != "raw"
+    }
     print(
         f"{RESIDENTS} registrations for {PLACES} places, {args.clients} concurrent clients, "
         f"{args.runs} rounds"
     )
-    print(f"{'round':<8}{'Accord reg/s':>14}{'raw reg/s':>12}{'ratio':>8}")
-    for run, (a, r, ratio) in enumerate(zip(accord_times, raw_times, ratios, strict=True), 1):
-        print(f"{run:<8}{RESIDENTS / a:>14.0f}{RESIDENTS / r:>12.0f}{ratio:>8.2f}")
-    median = statistics.median(ratios)
-    print(
-        f"median  {RESIDENTS / statistics.median(accord_times):>14.0f}"
-        f"{RESIDENTS / statistics.median(raw_times):>12.0f}{median:>8.2f}"
-        f"   spread {min(ratios):.2f}–{max(ratios):.2f}"
-    )
+    bound = "bound" in sides
+    extra = f"{'bound reg/s':>13}{'ratio':>8}" if bound else ""
+    print(f"{'round':<8}{'Accord reg/s':>14}{'raw reg/s':>12}{'ratio':>8}{extra}")
+    for run in range(args.runs):
+        line = f"{run + 1:<8}{RESIDENTS / times['Accord'][run]:>14.0f}"
+        line += f"{RESIDENTS / times['raw'][run]:>12.0f}{ratios['Accord'][run]:>8.2f}"
+        if bound:
+            line += f"{RESIDENTS / times['bound'][run]:>13.0f}{ratios['bound'][run]:>8.2f}"
+        print(line)
+    rates = {side: RESIDENTS / statistics.median(times[side]) for side in sides}
+    medians = {side: statistics.median(values) for side, values in ratios.items()}
+    median = medians["Accord"]
+    line = f"median  {rates['Accord']:>14.0f}{rates['raw']:>12.0f}{median:>8.2f}"
+    if bound:
+        line += f"{rates['bound']:>13.0f}{medians['bound']:>8.2f}"
+    print(line)
+    for side, values in ratios.items():
+        print(f"spread of {side}/raw: {min(values):.2f}–{max(values):.2f}")
     if args.processes:
         print(f"clients were processes: the target ({TARGET}) is set for threads, not judged here")
         print(f"counts and arrival order: {'ok' if counts_ok else 'WRONG'}")
         return 0 if counts_ok else 1
-    accord_cpu, raw_cpu = (statistics.median(cpu[side]) / RESIDENTS * 1000 for side in cpu)
+    per_registration = {
+        side: statistics.median(values) / RESIDENTS * 1000 for side, values in cpu.items()
+    }
     print(
-        f"this process's CPU per registration (median): Accord {accord_cpu:.1f} ms, "
-        f"raw {raw_cpu:.1f} ms"
+        "this process's CPU per registration (median): "
+        + ", ".join(f"{side} {ms:.1f} ms" for side, ms in per_registration.items())
     )
     met = median <= TARGET
     print(f"Accord/raw median {median:.2f} ≤ {TARGET}: {'ok' if met else 'MISSED'}")
