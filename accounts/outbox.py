@@ -10,6 +10,11 @@ saved. What the dispatcher could not hand on (the broker down, the process gone 
 window ended) stays unsent in the database, where `notification_emails_overdue_send` (a beat
 job) finds it.
 
+The dispatcher shares the process's view of the broker (`queueing.outage`): a publish it
+could not make starts the outage window, so that the requests which queue tasks keep them at
+once instead of each waiting for the broker's timeout; during the window it does not try
+either, and leaves the emails to the overdue job.
+
 With no broker (tasks run eagerly: tests, scripts) nothing waits: the batch is sent at once.
 """
 
@@ -22,6 +27,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from .queueing import BROKER_DOWN, BrokerOutage, outage
 from .tasks import send_notification_emails
 
 logger = logging.getLogger(__name__)
@@ -38,9 +44,15 @@ class EmailDispatcher:
     and again in a forked child (which inherits the parent's objects, not its threads, and
     starts with nothing waiting: what the parent submitted is the parent's to send)."""
 
-    def __init__(self, publish: Callable[[Messages], object], window: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        publish: Callable[[Messages], object],
+        window: Callable[[], float],
+        broker: BrokerOutage = outage,
+    ) -> None:
         self.publish = publish
         self.window = window
+        self.broker = broker
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
@@ -91,10 +103,20 @@ class EmailDispatcher:
         messages = [message for batch in batches for message in batch]
         for start in range(0, len(messages), CHUNK):
             chunk = messages[start : start + CHUNK]
+            if self.broker.ongoing():
+                logger.warning(
+                    "%d notification emails not queued: the broker failed moments ago (%s); "
+                    "the overdue job will send them",
+                    len(chunk),
+                    self.broker.error,
+                )
+                continue
             try:
                 self.publish(chunk)
-            except Exception:
+            except Exception as error:
                 # Never raised into a request; the overdue job sends these later.
+                if isinstance(error, BROKER_DOWN):
+                    self.broker.seen(error)
                 logger.exception(
                     "%d notification emails could not be queued; the overdue job will send them",
                     len(chunk),

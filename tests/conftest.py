@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
 
+from accounts import queueing
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory, application_fields, pdf_upload
 from workflows.onboarding import services as onboarding
@@ -25,6 +26,14 @@ connection_created.connect(_allow_audit_truncate, dispatch_uid="tests_allow_audi
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_outage():
+    """A broker failure seen by one test (by a request or the email dispatcher) does not make
+    the next test's process keep its tasks without trying."""
+    yield
+    queueing.outage.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -12,17 +12,21 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from celery import current_app
+from celery.app.task import Task
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts import outbox
-from accounts.models import Notification, User
+from accounts.models import Notification, UnqueuedTask, User
+from accounts.queueing import RETRY_AFTER, BrokerOutage
 from accounts.services import notification_emails_overdue_send, notify
 from accounts.tasks import send_notification_emails
 from tests.factories import UserFactory
 from tests.workflows.activities.helpers import published_activity
 from workflows.activities.models import Registration
+from workflows.onboarding.tasks import issue_approval_letter
 
 
 def message(n: int) -> list:
@@ -64,20 +68,69 @@ def test_a_batch_larger_than_a_chunk_is_split_in_order():
     assert [n for call in published.calls for n in call] == list(range(outbox.CHUNK * 2 + 5))
 
 
-def test_a_failed_publish_is_logged_and_the_dispatcher_goes_on(caplog):
+def test_an_error_other_than_the_brokers_is_logged_and_the_dispatcher_goes_on(caplog):
     published = Recorder()
-    published.error = OperationalError("Error 111 connecting to 127.0.0.1:6379")
-    dispatcher = outbox.EmailDispatcher(published, lambda: 0.0)
+    published.error = ValueError("not JSON serializable")
+    broker = BrokerOutage()
+    dispatcher = outbox.EmailDispatcher(published, lambda: 0.0, broker)
 
     with caplog.at_level(logging.ERROR, logger="accounts.outbox"):
         dispatcher.submit([message(1)])
         assert dispatcher.wait_idle(timeout=10)
     assert "the overdue job will send them" in caplog.text
+    assert not broker.ongoing()
 
     published.error = None
     dispatcher.submit([message(2)])
     assert dispatcher.wait_idle(timeout=10)
     assert published.calls == [[2]]
+
+
+def test_a_broker_that_is_down_is_not_tried_again_until_the_outage_window_ends(caplog):
+    published = Recorder()
+    published.error = OperationalError("Error 111 connecting to 127.0.0.1:6379")
+    now = [1000.0]
+    broker = BrokerOutage(clock=lambda: now[0])
+    dispatcher = outbox.EmailDispatcher(published, lambda: 0.0, broker)
+
+    with caplog.at_level(logging.WARNING, logger="accounts.outbox"):
+        dispatcher.submit([message(1)])
+        assert dispatcher.wait_idle(timeout=10)
+        assert "could not be queued" in caplog.text
+        assert broker.ongoing()
+
+        published.error = None  # back already, but nobody knows yet
+        now[0] += RETRY_AFTER - 1
+        dispatcher.submit([message(2)])
+        assert dispatcher.wait_idle(timeout=10)
+    assert published.calls == []  # left unsent for the overdue job, without waiting on it
+    assert "not queued: the broker failed moments ago (Error 111" in caplog.text
+
+    now[0] += 2
+    dispatcher.submit([message(3)])
+    assert dispatcher.wait_idle(timeout=10)
+    assert published.calls == [[3]]
+
+
+@pytest.mark.django_db
+def test_the_dispatchers_failure_spares_the_next_request_the_wait(monkeypatch):
+    """The process's dispatcher shares its view of the broker with the requests: after its
+    publish failed, a task queued on commit is kept at once, without trying the broker."""
+    published = Recorder()
+    published.error = OperationalError("Error 111 connecting to 127.0.0.1:6379")
+    dispatcher = outbox.EmailDispatcher(published, lambda: 0.0)
+    dispatcher.submit([message(1)])
+    assert dispatcher.wait_idle(timeout=10)
+
+    tried = []
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(Task, "apply_async", lambda task, *args, **kwargs: tried.append(args))
+    issue_approval_letter.queue_or_keep([1], {})
+
+    assert tried == []
+    (kept,) = UnqueuedTask.objects.all()
+    assert kept.task == issue_approval_letter.name
+    assert kept.error.startswith("not tried: the broker failed moments ago (Error 111")
 
 
 def test_flush_at_exit_hands_everything_on_without_waiting_out_the_window():
