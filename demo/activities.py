@@ -112,7 +112,9 @@ ACTIVITIES = (
         Theme.ELDERLY,
         "望京社区",
         A.COMPLETED,
-        starts_in_days=-10,
+        # Yesterday: its credit hours are on the leaderboard's default "this month" board on
+        # every day but the first of a month.
+        starts_in_days=-1,
         registrations=(
             ("volunteer1", R.ATTENDED),
             ("volunteer2", R.NO_SHOW),

@@ -880,6 +880,22 @@ def test_the_leaderboard_shows_only_the_residents_who_opted_in(demo_output):
     assert [row.hours for row in board.rows] == [Decimal("3.00"), Decimal("2.50")]
 
 
+def test_the_default_monthly_board_has_the_completed_activitys_volunteers(demo_output):
+    """The leaderboard opens on "this month": the completed activity was yesterday, so its
+    volunteers are on that board on any day but the first of a month (on the first, the
+    day before it: hence the date the board is asked for)."""
+    served = ServiceRecord.objects.filter(activity__title="望京社区重阳节敬老活动")
+    (day,) = set(served.values_list("served_on", flat=True))
+    assert timezone.localdate() - day <= datetime.timedelta(days=2)
+    board = leaderboard_get(
+        period="month",
+        community_id=None,
+        viewer=User.objects.get(username="volunteer2"),
+        today=day,
+    )
+    assert [row.name for row in board.rows] == ["林小燕", "何静"]
+
+
 # Donation projects
 
 
